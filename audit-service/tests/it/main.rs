@@ -1,0 +1,9 @@
+//! audit-service against real PostgreSQL and RabbitMQ: a fresh schema and vhost per test.
+
+mod compensation;
+mod correlation;
+mod events;
+mod harness;
+mod queries;
+mod recording;
+mod tampering;

@@ -1,0 +1,483 @@
+//! The command side: each command in one transaction — load the complaint's stream, decide
+//! with the pure aggregate, append the new events under the expected version, put them in
+//! the outbox, commit. A concurrent writer loses on the unique (aggregate_id, version) and
+//! gets a version conflict; nothing is published unless the events committed.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::{
+    complaint::{
+        decide, evolve, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority, Status,
+    },
+    event::{Envelope, Metadata},
+};
+use sqlx::PgPool;
+use std::time::Instant;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    config::SERVICE,
+    error::ServiceError,
+    metrics,
+    projection::projector::ProjectionSignals,
+    store::{
+        events::{self, Appended, StreamEvent},
+        idempotency,
+    },
+};
+
+/// Who asks, why, and against which version.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// The command's own id: the `causationId` of the events it records.
+    pub command_id: Uuid,
+    pub correlation_id: String,
+    pub user_id: Option<String>,
+    /// The version the client last saw (`If-Match`); `None` to act on the latest.
+    pub expected_version: Option<i64>,
+    reacting_to: Option<Reaction>,
+}
+
+/// The event a command reacts to (sagas): it is handled once per consumer, recorded in the
+/// inbox in the command's transaction.
+#[derive(Debug, Clone)]
+struct Reaction {
+    consumer: &'static str,
+    event_id: Uuid,
+}
+
+impl CommandContext {
+    pub fn new(correlation_id: String) -> Self {
+        Self {
+            command_id: Uuid::now_v7(),
+            correlation_id,
+            user_id: None,
+            expected_version: None,
+            reacting_to: None,
+        }
+    }
+
+    pub fn with_user(self, user_id: Option<String>) -> Self {
+        Self { user_id, ..self }
+    }
+
+    pub fn expecting(self, expected_version: Option<i64>) -> Self {
+        Self {
+            expected_version,
+            ..self
+        }
+    }
+
+    /// A command issued by `consumer` in reaction to `event`: same correlation and user, the
+    /// event as its cause, and handled at most once (see [`CommandService::execute_once`]).
+    pub fn caused_by(event: &Envelope, consumer: &'static str) -> Self {
+        Self {
+            command_id: Uuid::now_v7(),
+            correlation_id: event.metadata.correlation_id.clone(),
+            user_id: event.metadata.user_id.clone(),
+            expected_version: None,
+            reacting_to: Some(Reaction {
+                consumer,
+                event_id: event.event_id,
+            }),
+        }
+    }
+
+    fn causation_id(&self) -> String {
+        match &self.reacting_to {
+            Some(reaction) => reaction.event_id.to_string(),
+            None => self.command_id.to_string(),
+        }
+    }
+
+    fn metadata(&self, version: i64, now: DateTime<Utc>) -> Metadata {
+        let metadata = Metadata::new(SERVICE, self.correlation_id.clone(), now)
+            .with_version(version)
+            .with_causation(self.causation_id());
+        match &self.user_id {
+            Some(user) => metadata.with_user(user.clone()),
+            None => metadata,
+        }
+    }
+}
+
+/// What a command did: the complaint's new version and state, and the events it recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandResult {
+    pub id: Uuid,
+    /// The complaint's version now; pass it as `minVersion` to read your write, or as
+    /// `If-Match` to act only if nobody changed it since.
+    pub version: i64,
+    pub status: Status,
+    pub priority: Priority,
+    #[serde(default)]
+    pub assignee: Option<AgentId>,
+    pub command_id: Uuid,
+    pub events: Vec<RecordedEventRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedEventRef {
+    pub event_id: Uuid,
+    #[schema(example = "COMPLAINT_CREATED")]
+    pub event_type: String,
+    pub version: i64,
+}
+
+/// An `Idempotency-Key` with the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// The request in a normal form: a retry must send the same one.
+    pub request: Value,
+}
+
+/// The answer to a create: new, or the one given before to the same key and request.
+#[derive(Debug)]
+pub enum Created {
+    New(CommandResult),
+    Replayed(CommandResult),
+}
+
+/// What became of a command reacting to an event.
+#[derive(Debug)]
+pub enum Handled {
+    Done(CommandResult),
+    /// This consumer had handled the event before (a redelivery): nothing was done.
+    AlreadyHandled,
+}
+
+enum Ran {
+    Done(CommandResult),
+    /// Another request with the same Idempotency-Key committed first.
+    KeyTaken,
+    AlreadyHandled,
+}
+
+pub struct CommandService {
+    pool: PgPool,
+    policy: Policy,
+    signals: ProjectionSignals,
+}
+
+impl CommandService {
+    pub fn new(pool: PgPool, policy: Policy, signals: ProjectionSignals) -> Self {
+        Self {
+            pool,
+            policy,
+            signals,
+        }
+    }
+
+    /// Creates a complaint with a new id. With a key, a retry gets the first answer again.
+    pub async fn create(
+        &self,
+        command: Command,
+        context: &CommandContext,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Created, ServiceError> {
+        let started = Instant::now();
+        let created = self.create_once(command, context, key).await;
+        let outcome = match &created {
+            Ok(Created::New(_)) => "success",
+            Ok(Created::Replayed(_)) => "replayed",
+            Err(error) => error.outcome(),
+        };
+        metrics::command_executed("create", outcome, started.elapsed());
+        created
+    }
+
+    async fn create_once(
+        &self,
+        command: Command,
+        context: &CommandContext,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Created, ServiceError> {
+        if let Some(key) = &key {
+            if let Some(previous) = self.previous_answer(key).await? {
+                return Ok(previous);
+            }
+        }
+        match self
+            .run(Uuid::now_v7(), command, context, key.as_ref())
+            .await?
+        {
+            Ran::Done(result) => Ok(Created::New(result)),
+            Ran::KeyTaken | Ran::AlreadyHandled => match &key {
+                Some(key) => self
+                    .previous_answer(key)
+                    .await?
+                    .ok_or(ServiceError::Inconsistent(
+                        "an idempotency key taken but not found",
+                    )),
+                None => Err(ServiceError::Inconsistent(
+                    "a create without a key found one taken",
+                )),
+            },
+        }
+    }
+
+    /// The answer stored for `key`, if any; an error if it was for another request.
+    async fn previous_answer(&self, key: &IdempotencyKey) -> Result<Option<Created>, ServiceError> {
+        let Some(stored) = idempotency::find(&self.pool, &key.key).await? else {
+            return Ok(None);
+        };
+        if stored.request != key.request {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
+        let result: CommandResult = serde_json::from_value(stored.response)
+            .map_err(|e| ServiceError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        Ok(Some(Created::Replayed(result)))
+    }
+
+    /// Runs `command` on complaint `id`.
+    pub async fn execute(
+        &self,
+        id: Uuid,
+        command: Command,
+        context: &CommandContext,
+    ) -> Result<CommandResult, ServiceError> {
+        let label = label(&command);
+        let started = Instant::now();
+        let result = match self.run(id, command, context, None).await {
+            Ok(Ran::Done(result)) => Ok(result),
+            // Only with a reaction or a key, neither of which this path has.
+            Ok(Ran::KeyTaken | Ran::AlreadyHandled) => Err(ServiceError::Inconsistent(
+                "a command without a key or a cause was deduplicated",
+            )),
+            Err(error) => Err(error),
+        };
+        let outcome = result
+            .as_ref()
+            .map_or_else(ServiceError::outcome, |_| "success");
+        metrics::command_executed(label, outcome, started.elapsed());
+        result
+    }
+
+    /// Runs a command issued in reaction to an event ([`CommandContext::caused_by`]), at most
+    /// once per consumer and event: a redelivered event finds its inbox entry and does nothing.
+    pub async fn execute_once(
+        &self,
+        id: Uuid,
+        command: Command,
+        context: &CommandContext,
+    ) -> Result<Handled, ServiceError> {
+        let label = label(&command);
+        let started = Instant::now();
+        let handled = match self.run(id, command, context, None).await {
+            Ok(Ran::Done(result)) => Ok(Handled::Done(result)),
+            Ok(Ran::KeyTaken | Ran::AlreadyHandled) => Ok(Handled::AlreadyHandled),
+            Err(error) => Err(error),
+        };
+        let outcome = match &handled {
+            Ok(Handled::Done(_)) => "success",
+            Ok(Handled::AlreadyHandled) => "duplicate",
+            Err(error) => error.outcome(),
+        };
+        metrics::command_executed(label, outcome, started.elapsed());
+        handled
+    }
+
+    /// The transaction itself.
+    async fn run(
+        &self,
+        id: Uuid,
+        command: Command,
+        context: &CommandContext,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Ran, ServiceError> {
+        let creating = matches!(command, Command::Create { .. });
+        let mut tx = events::begin(&self.pool).await?;
+        if let Some(reaction) = &context.reacting_to {
+            if !shared::inbox::first_time(&mut tx, reaction.consumer, reaction.event_id).await? {
+                return Ok(Ran::AlreadyHandled);
+            }
+        }
+        let state = if creating {
+            Complaint::empty(id.to_string())
+        } else {
+            fold(id, events::load_stream(&mut tx, id).await?)?
+        };
+        if let Some(expected) = context.expected_version {
+            if state.exists() && expected != state.version {
+                return Err(ServiceError::VersionConflict {
+                    expected,
+                    current: state.version,
+                });
+            }
+        }
+        // Microseconds, as PostgreSQL stores them: the published timestamp is the stored one.
+        let now = Utc::now().trunc_subsecs(6);
+        let decided = decide(&state, command, &self.policy, now)?;
+        let envelopes: Vec<Envelope> = decided
+            .iter()
+            .zip(state.version + 1..)
+            .map(|(event, version)| event.to_envelope(&state.id, context.metadata(version, now)))
+            .collect();
+        let read_version = state.version;
+        let after = decided
+            .iter()
+            .fold(state, |state, event| evolve(state, event, now));
+
+        if events::append(&mut tx, id, &envelopes).await? == Appended::VersionTaken {
+            drop(tx);
+            let current = events::current_version(&self.pool, id).await?;
+            return Err(ServiceError::VersionConflict {
+                expected: read_version,
+                current,
+            });
+        }
+        shared::outbox::enqueue(&mut tx, &envelopes).await?;
+        let result = CommandResult::new(id, &after, context.command_id, &envelopes);
+        if let Some(key) = key {
+            let response = serde_json::to_value(&result)
+                .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
+            if !idempotency::record(&mut tx, &key.key, &key.request, 201, &response).await? {
+                return Ok(Ran::KeyTaken);
+            }
+        }
+        tx.commit().await?;
+        self.signals.wake();
+        Ok(Ran::Done(result))
+    }
+}
+
+/// The complaint its stream describes. An event type this build does not know still counts
+/// for the version, so the next append does not collide with it.
+fn fold(id: Uuid, stream: Vec<StreamEvent>) -> Result<Complaint, ServiceError> {
+    let mut state = Complaint::empty(id.to_string());
+    for recorded in stream {
+        if let Some(event) = ComplaintEvent::from_parts(&recorded.event_type, &recorded.data)? {
+            state = evolve(state, &event, recorded.recorded_at);
+        }
+        state.version = recorded.version;
+    }
+    Ok(state)
+}
+
+/// A bounded metrics label per kind of command.
+fn label(command: &Command) -> &'static str {
+    match command {
+        Command::Create { .. } => "create",
+        Command::Assign { .. } => "assign",
+        Command::Process => "process",
+        Command::Resolve { .. } => "resolve",
+        Command::Close => "close",
+        Command::Reopen { .. } => "reopen",
+        Command::ChangePriority { .. } => "change_priority",
+        Command::Escalate => "escalate",
+        Command::RequireCompensation { .. } => "require_compensation",
+        Command::RevertAssignment { .. } => "revert_assignment",
+    }
+}
+
+impl CommandResult {
+    fn new(id: Uuid, state: &Complaint, command_id: Uuid, events: &[Envelope]) -> Self {
+        Self {
+            id,
+            version: state.version,
+            status: state.status,
+            priority: state.priority,
+            assignee: state.assignee.clone(),
+            command_id,
+            events: events
+                .iter()
+                .map(|e| RecordedEventRef {
+                    event_id: e.event_id,
+                    event_type: e.event_type.clone(),
+                    version: e.metadata.version,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn recorded(version: i64, event_type: &str, data: Value) -> StreamEvent {
+        StreamEvent {
+            version,
+            event_type: event_type.to_owned(),
+            data,
+            recorded_at: "2024-05-01T10:00:00Z".parse().unwrap(),
+        }
+    }
+
+    fn created() -> StreamEvent {
+        recorded(
+            1,
+            "COMPLAINT_CREATED",
+            json!({
+                "title": "Charged twice", "description": "Two debits", "category": "billing",
+                "priority": "LOW", "slaDeadline": "2024-05-08T10:00:00Z",
+                "customer": { "id": "c-1", "name": "Ada", "email": "ada@example.com" }
+            }),
+        )
+    }
+
+    #[test]
+    fn a_stream_folds_into_the_complaint_it_describes() {
+        let id = Uuid::now_v7();
+        let state = fold(
+            id,
+            vec![
+                created(),
+                recorded(2, "COMPLAINT_ASSIGNED", json!({ "agentId": "a-1" })),
+            ],
+        )
+        .unwrap();
+        assert_eq!(state.id, id.to_string());
+        assert_eq!(state.version, 2);
+        assert_eq!(state.status, Status::Assigned);
+    }
+
+    #[test]
+    fn an_unknown_event_type_still_counts_for_the_version() {
+        let state = fold(
+            Uuid::now_v7(),
+            vec![created(), recorded(2, "COMPLAINT_ARCHIVED", json!({}))],
+        )
+        .unwrap();
+        assert_eq!(state.version, 2, "the next append is version 3");
+        assert_eq!(state.status, Status::Open);
+    }
+
+    #[test]
+    fn a_stored_event_that_does_not_decode_is_an_error() {
+        let broken = recorded(2, "COMPLAINT_ASSIGNED", json!({ "agentId": 7 }));
+        assert!(matches!(
+            fold(Uuid::now_v7(), vec![created(), broken]),
+            Err(ServiceError::CorruptEvent(_))
+        ));
+    }
+
+    #[test]
+    fn events_caused_by_an_event_keep_its_correlation_and_name_it_as_cause() {
+        let cause = shared::event::Envelope::new(
+            shared::event::EventType::NotificationFailed,
+            "n-1",
+            "Notification",
+            json!({}),
+            Metadata::new("notification-service", "corr-9".into(), Utc::now()).with_user("agent-4"),
+        );
+        let context = CommandContext::caused_by(&cause, "complaint-service.compensations");
+        let metadata = context.metadata(3, Utc::now());
+        assert_eq!(metadata.correlation_id, "corr-9");
+        assert_eq!(metadata.causation_id, Some(cause.event_id.to_string()));
+        assert_eq!(metadata.user_id.as_deref(), Some("agent-4"));
+        assert_eq!(metadata.version, 3);
+        assert_eq!(metadata.source, SERVICE);
+
+        let direct = CommandContext::new("corr-1".into());
+        let metadata = direct.metadata(1, Utc::now());
+        assert_eq!(metadata.causation_id, Some(direct.command_id.to_string()));
+        assert_eq!(metadata.user_id, None);
+    }
+}

@@ -1,0 +1,66 @@
+//! The events complaint-service reacts to: the saga keeper's queue (see [`crate::saga`]),
+//! plus the saga clocks (SLA timers, step timeouts). The app wires whatever this module lists,
+//! so adding a consumer touches this file only:
+//!
+//! 1. a [`QueueSpec`] in [`queues`] (`complaint-service.<purpose>`, bound to the event types
+//!    it needs; it gets its DLQ and delay queues from the shared topology);
+//! 2. a [`shared::messaging::Handler`] spawned in [`spawn`] for that queue. A handler that
+//!    changes a complaint builds its command and runs it with
+//!    [`CommandService::execute_once`] and [`CommandContext::caused_by`]: the command, its
+//!    events, their outbox rows and the inbox entry commit in one transaction, so a
+//!    redelivered event does nothing and the new events carry the cause's correlation id.
+//!    A domain refusal is final (`HandlerError::Permanent`, or `Ok` if it means "already
+//!    done"); a database failure is `HandlerError::Transient`.
+//!
+//! [`CommandContext::caused_by`]: crate::commands::CommandContext::caused_by
+
+use std::sync::Arc;
+
+use shared::{
+    lifecycle::Background,
+    messaging::{Broker, QueueSpec},
+};
+
+use sqlx::PgPool;
+
+use crate::{
+    commands::CommandService,
+    config::SagaSettings,
+    saga::{self, consumer::SagaKeeper, timers::Clocks},
+};
+
+/// The work queues of this service.
+pub fn queues() -> Vec<QueueSpec> {
+    vec![saga::consumer::queue()]
+}
+
+/// What handlers may use.
+#[derive(Clone)]
+pub struct Consumers {
+    pub commands: Arc<CommandService>,
+    pub pool: PgPool,
+    pub sagas: SagaSettings,
+}
+
+impl Consumers {
+    /// Starts a consumer on each queue of [`queues`].
+    pub fn spawn(&self, broker: &Broker, background: &Background) {
+        let keeper = SagaKeeper {
+            pool: self.pool.clone(),
+            commands: self.commands.clone(),
+            step_timeout: self.sagas.step_timeout(),
+        };
+        broker.spawn_consumer(
+            saga::consumer::QUEUE,
+            keeper,
+            &background.tracker,
+            background.shutdown.clone(),
+        );
+        Clocks {
+            pool: self.pool.clone(),
+            commands: self.commands.clone(),
+            interval: self.sagas.clock_interval,
+        }
+        .spawn(background);
+    }
+}

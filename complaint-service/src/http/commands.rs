@@ -1,0 +1,238 @@
+//! The command routes: create, and the transitions of one complaint. Each answers with the
+//! complaint's new version (body and `ETag`), which a client can read back with
+//! `minVersion` or pass as `If-Match`.
+
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use shared::{
+    complaint::Command,
+    http::{ApiError, CorrelationId, ErrorBody, Json},
+};
+use uuid::Uuid;
+
+use super::{
+    body::OptionalJson,
+    headers::{self, CommandHeaders, IdempotencyKeyHeader},
+    requests::{
+        AssignRequest, ChangePriorityRequest, CreateComplaintRequest, EmptyRequest, ReopenRequest,
+        ResolveRequest,
+    },
+    ApiState, ComplaintId,
+};
+use crate::{
+    commands::{CommandContext, CommandResult, Created, IdempotencyKey},
+    error::ServiceError,
+};
+
+fn context(correlation: CorrelationId, headers: CommandHeaders) -> CommandContext {
+    CommandContext::new(correlation.0)
+        .with_user(headers.user_id)
+        .expecting(headers.expected_version)
+}
+
+/// The answer to a command that was carried out.
+fn accepted(status: StatusCode, result: &CommandResult) -> Response {
+    let mut response = (status, Json(result)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&headers::etag(result.version)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// Files a new complaint (OPEN).
+///
+/// With an `Idempotency-Key`, a retry with the same body gets the original answer again
+/// (with `Idempotent-Replayed: true`) and creates nothing; the same key with another body
+/// is refused (422 `IDEMPOTENCY_KEY_REUSED`). Keys are kept 24 hours.
+#[utoipa::path(post, path = "/api/complaints", tag = "complaints",
+    request_body = CreateComplaintRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible characters"),
+        ("X-User-Id" = Option<String>, Header, description = "Who acts; recorded in the event metadata"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = CommandResult, headers(
+            ("Location" = String, description = "The new complaint"),
+            ("ETag" = String, description = "Its version, quoted"))),
+        (status = 400, description = "Malformed JSON or header", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid or unknown fields, or a reused Idempotency-Key", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<ApiState>,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    Json(request): Json<CreateComplaintRequest>,
+) -> Result<Response, ApiError> {
+    let key = match key {
+        Some(key) => Some(IdempotencyKey {
+            key,
+            request: serde_json::to_value(&request).map_err(ApiError::internal)?,
+        }),
+        None => None,
+    };
+    let command = request.into_command().map_err(ServiceError::from)?;
+    let context = context(correlation, command_headers);
+    let (result, replayed) = match state.commands.create(command, &context, key).await? {
+        Created::New(result) => (result, false),
+        Created::Replayed(result) => (result, true),
+    };
+    let mut response = accepted(StatusCode::CREATED, &result);
+    let location = format!("/api/complaints/{}", result.id);
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if replayed {
+        response
+            .headers_mut()
+            .insert(headers::REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn transition(
+    state: &ApiState,
+    id: Uuid,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    command: Command,
+) -> Result<Response, ApiError> {
+    let context = context(correlation, command_headers);
+    let result = state.commands.execute(id, command, &context).await?;
+    Ok(accepted(StatusCode::OK, &result))
+}
+
+/// Assigns the complaint to an agent (OPEN), or reassigns it (ASSIGNED, IN_PROGRESS).
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/assign", tag = "complaints",
+    request_body = AssignRequest,
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "Assigned", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn assign(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    Json(request): Json<AssignRequest>,
+) -> Result<Response, ApiError> {
+    let command = request.into_command().map_err(ServiceError::from)?;
+    transition(&state, id, correlation, command_headers, command).await
+}
+
+/// The assignee starts working on it (ASSIGNED → IN_PROGRESS). The body may be empty.
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/process", tag = "complaints",
+    request_body(content = Option<EmptyRequest>, description = "Empty, or `{}`"),
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "In progress", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ))]
+pub async fn process(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    _body: OptionalJson<EmptyRequest>,
+) -> Result<Response, ApiError> {
+    transition(&state, id, correlation, command_headers, Command::Process).await
+}
+
+/// Records the resolution (IN_PROGRESS → RESOLVED).
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/resolve", tag = "complaints",
+    request_body = ResolveRequest,
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "Resolved", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn resolve(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    Json(request): Json<ResolveRequest>,
+) -> Result<Response, ApiError> {
+    let command = request.into_command().map_err(ServiceError::from)?;
+    transition(&state, id, correlation, command_headers, command).await
+}
+
+/// Closes a resolved complaint (RESOLVED → CLOSED). The body may be empty.
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/close", tag = "complaints",
+    request_body(content = Option<EmptyRequest>, description = "Empty, or `{}`"),
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "Closed", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ))]
+pub async fn close(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    _body: OptionalJson<EmptyRequest>,
+) -> Result<Response, ApiError> {
+    transition(&state, id, correlation, command_headers, Command::Close).await
+}
+
+/// Reopens a resolved or closed complaint within the reopen window (back to its assignee,
+/// or OPEN).
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/reopen", tag = "complaints",
+    request_body = ReopenRequest,
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "Reopened", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn reopen(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    Json(request): Json<ReopenRequest>,
+) -> Result<Response, ApiError> {
+    let command = request.into_command().map_err(ServiceError::from)?;
+    transition(&state, id, correlation, command_headers, command).await
+}
+
+/// Changes the priority (not once CLOSED); the SLA deadline follows.
+#[utoipa::path(method(put, patch), path = "/api/complaints/{id}/priority", tag = "complaints",
+    request_body = ChangePriorityRequest,
+    params(ComplaintId, CommandHeadersDoc),
+    responses(
+        (status = 200, description = "Priority changed", body = CommandResult),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn change_priority(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    correlation: CorrelationId,
+    command_headers: CommandHeaders,
+    Json(request): Json<ChangePriorityRequest>,
+) -> Result<Response, ApiError> {
+    let command = request.into_command().map_err(ServiceError::from)?;
+    transition(&state, id, correlation, command_headers, command).await
+}
+
+/// The headers of the transition routes, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct CommandHeadersDoc {
+    /// Act only if the complaint is at this version (its `ETag`, or the number); else 409.
+    #[param(rename = "If-Match")]
+    if_match: Option<String>,
+    /// Who acts; recorded in the event metadata.
+    #[param(rename = "X-User-Id")]
+    user_id: Option<String>,
+}

@@ -1,0 +1,131 @@
+//! The query routes: read only the projections (see `queries`).
+
+use axum::{
+    extract::State,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shared::http::{ApiError, ErrorBody, Json, Query};
+use utoipa::IntoParams;
+
+use super::{
+    headers::{self, MinVersionHeader},
+    ApiState, ComplaintId,
+};
+use crate::{
+    error::ServiceError,
+    listing::{self, Cursor, ListFilter},
+    queries::{ComplaintDetails, ComplaintPage, Statistics},
+};
+
+/// Filters and paging of the list. Every filter is optional; they combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// One status or several, comma-separated (`OPEN,ASSIGNED`), in any case.
+    status: Option<String>,
+    /// One priority or several, comma-separated.
+    priority: Option<String>,
+    category: Option<String>,
+    /// The assignee's agent id.
+    assignee: Option<String>,
+    /// The customer's id.
+    customer: Option<String>,
+    /// Created at or after this instant (RFC 3339, e.g. `2024-05-01T00:00:00Z`).
+    created_from: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    created_to: Option<DateTime<Utc>>,
+    /// Words to find in title or description, each as a prefix (`charg` finds "charged").
+    q: Option<String>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<u32>,
+}
+
+impl ListParams {
+    fn parse(self) -> Result<(ListFilter, Option<Cursor>, u32), ServiceError> {
+        let search = listing::parse_text("q", self.q.as_deref())?;
+        let filter = ListFilter {
+            statuses: listing::parse_list(self.status.as_deref())?,
+            priorities: listing::parse_list(self.priority.as_deref())?,
+            category: listing::parse_text("category", self.category.as_deref())?,
+            assignee: listing::parse_text("assignee", self.assignee.as_deref())?,
+            customer: listing::parse_text("customer", self.customer.as_deref())?,
+            created_from: self.created_from,
+            created_to: self.created_to,
+            search: search.as_deref().and_then(listing::search_query),
+        };
+        let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
+        Ok((filter, cursor, listing::parse_limit(self.limit)?))
+    }
+}
+
+/// Lists complaints, newest first, one page at a time.
+#[utoipa::path(get, path = "/api/complaints", tag = "complaints", params(ListParams),
+    responses(
+        (status = 200, body = ComplaintPage),
+        (status = 400, description = "Malformed query or cursor", body = ErrorBody),
+        (status = 422, description = "Unknown status or priority, limit out of range", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<ApiState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ComplaintPage>, ApiError> {
+    let (filter, cursor, limit) = params.parse()?;
+    Ok(Json(state.queries.list(&filter, cursor, limit).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// Wait (up to 5 s by default) until the read model has this version — the `version` a
+    /// command answered with. If it does not get there in time, the answer is what the read
+    /// model has, with `X-Read-Model-Stale: true`. Also accepted as `X-Min-Version`.
+    min_version: Option<i64>,
+}
+
+/// A complaint with its timeline. `ETag` is its version.
+#[utoipa::path(get, path = "/api/complaints/{id}", tag = "complaints",
+    params(ComplaintId, GetParams,
+        ("X-Min-Version" = Option<i64>, Header, description = "Same as minVersion")),
+    responses(
+        (status = 200, body = ComplaintDetails, headers(
+            ("ETag" = String, description = "The version shown, quoted"),
+            ("X-Read-Model-Stale" = String, description = "`true` when older than minVersion"))),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn get_one(
+    State(state): State<ApiState>,
+    ComplaintId(id): ComplaintId,
+    MinVersionHeader(header_version): MinVersionHeader,
+    Query(params): Query<GetParams>,
+) -> Result<Response, ApiError> {
+    if params.min_version.is_some_and(|v| v < 0) {
+        return Err(ApiError::validation("minVersion", "must not be negative"));
+    }
+    let min_version = params.min_version.max(header_version);
+    let fetched = state.queries.get(id, min_version).await?;
+    let version = fetched.details.complaint.version;
+    let mut response = Json(fetched.details).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&headers::etag(version)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if fetched.stale {
+        response
+            .headers_mut()
+            .insert(headers::STALE, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Counts by status and priority, resolution time and overdue complaints.
+#[utoipa::path(get, path = "/api/complaints/statistics", tag = "complaints",
+    responses((status = 200, body = Statistics)))]
+pub async fn statistics(State(state): State<ApiState>) -> Result<Json<Statistics>, ApiError> {
+    Ok(Json(state.queries.statistics().await?))
+}

@@ -1,0 +1,310 @@
+//! The projector: a background task that applies new events to the read model, woken by the
+//! event store's NOTIFY (and by this process's own commands) with a slow poll as a safety
+//! net; and the rebuild, which replays every event into an empty read model.
+
+use serde::Serialize;
+use sqlx::{postgres::PgListener, PgConnection, PgPool};
+use std::{
+    collections::BTreeSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::{watch, Notify};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    config::ProjectionSettings,
+    error::ServiceError,
+    metrics,
+    store::{self, events::CHANNEL_SQL, projection::Checkpoint},
+};
+use shared::{complaint::Complaint, lifecycle::Background};
+
+/// While committed events are held back (an older appender is still running), look
+/// again after this, doubling up to the poll interval.
+const FIRST_RETRY: Duration = Duration::from_millis(20);
+
+/// How the command side wakes the projector and readers learn that it has advanced.
+#[derive(Clone)]
+pub struct ProjectionSignals {
+    wake: Arc<Notify>,
+    progress: Arc<watch::Sender<u64>>,
+}
+
+impl Default for ProjectionSignals {
+    fn default() -> Self {
+        Self {
+            wake: Arc::new(Notify::new()),
+            progress: Arc::new(watch::Sender::new(0)),
+        }
+    }
+}
+
+impl ProjectionSignals {
+    /// New events were committed in this process: project them now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Changes each time the read model has advanced.
+    pub fn progress(&self) -> watch::Receiver<u64> {
+        self.progress.subscribe()
+    }
+
+    fn advanced(&self) {
+        self.progress.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+pub struct Projector {
+    pool: PgPool,
+    settings: ProjectionSettings,
+    signals: ProjectionSignals,
+    shutdown: CancellationToken,
+}
+
+impl Projector {
+    /// Starts projecting in the background until the service stops.
+    pub fn spawn(
+        pool: PgPool,
+        settings: ProjectionSettings,
+        signals: ProjectionSignals,
+        background: &Background,
+    ) {
+        if !settings.enabled {
+            tracing::warn!("the projector is disabled by configuration");
+            return;
+        }
+        let projector = Projector {
+            pool,
+            settings,
+            signals,
+            shutdown: background.shutdown.clone(),
+        };
+        background.tracker.spawn(projector.run());
+    }
+
+    async fn run(self) {
+        let mut listener = self.listen().await;
+        let mut poll = tokio::time::interval(self.settings.poll_interval);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut retry = FIRST_RETRY;
+        let mut failures = 0u32;
+        loop {
+            let pause = match self.catch_up().await {
+                Ok(false) => {
+                    failures = 0;
+                    retry = FIRST_RETRY;
+                    None
+                }
+                Ok(true) => {
+                    let pause = retry;
+                    retry = (retry * 2).min(self.settings.poll_interval);
+                    Some(pause)
+                }
+                Err(error) => {
+                    failures += 1;
+                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    tracing::warn!(%error, ?pause, "projector failed; retrying");
+                    Some(pause)
+                }
+            };
+            let soon = async {
+                match pause {
+                    Some(pause) => tokio::time::sleep(pause).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = poll.tick() => {}
+                _ = self.signals.wake.notified() => {}
+                _ = soon => {}
+                woke = next_notification(&mut listener) => {
+                    if !woke {
+                        listener = self.listen().await;
+                    }
+                }
+            }
+        }
+        tracing::info!("projector stopped");
+    }
+
+    /// Applies batches until none is full; `true` if events remain that are held back.
+    async fn catch_up(&self) -> Result<bool, sqlx::Error> {
+        while let Some(applied) = self.project_batch().await? {
+            if (applied as i64) < self.settings.batch_size {
+                break;
+            }
+        }
+        let lag = store::projection::lag(&self.pool).await?;
+        metrics::projection_lag(&lag, chrono::Utc::now());
+        Ok(lag.pending_events > 0)
+    }
+
+    /// One batch in one transaction; `None` if another instance is projecting.
+    async fn project_batch(&self) -> Result<Option<usize>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if !store::projection::lock(&mut tx, false).await? {
+            return Ok(None);
+        }
+        let applied = apply_next_batch(&mut tx, self.settings.batch_size).await?;
+        tx.commit().await?;
+        if applied > 0 {
+            self.signals.advanced();
+        }
+        Ok(Some(applied))
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
+            .fetch_one(&self.pool)
+            .await
+            .ok()?;
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(&channel).await.ok()?;
+        Some(listener)
+    }
+}
+
+/// Waits for the next NOTIFY; `false` if the listener is gone (the caller reconnects; the
+/// poll keeps the projector going meanwhile).
+async fn next_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => l.recv().await.is_ok(),
+        None => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            false
+        }
+    }
+}
+
+/// Applies the next events after the checkpoint and moves it; returns how many were read.
+async fn apply_next_batch(conn: &mut PgConnection, batch_size: i64) -> Result<usize, sqlx::Error> {
+    let checkpoint = store::projection::checkpoint(conn).await?;
+    let horizon = store::projection::horizon(conn).await?;
+    let events = store::projection::events_after(conn, checkpoint, horizon, batch_size).await?;
+    let Some(last) = events.last() else {
+        return Ok(0);
+    };
+    let next = Checkpoint {
+        transaction_id: last.transaction_id,
+        position: last.position,
+    };
+    let ids: Vec<Uuid> = events
+        .iter()
+        .map(|e| e.complaint_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut views = store::projection::load_views(conn, &ids).await?;
+    let applied = super::apply(&mut views, &events);
+    for (event_id, reason) in &applied.undecodable {
+        tracing::error!(%event_id, %reason, "event cannot be projected; skipped");
+        metrics::undecodable_event();
+    }
+    let changed: Vec<&Complaint> = applied
+        .changed
+        .iter()
+        .filter_map(|id| views.get(id))
+        .collect();
+    store::projection::save_views(conn, &changed).await?;
+    store::projection::insert_timeline(conn, &applied.timeline).await?;
+    store::projection::save_checkpoint(conn, next).await?;
+    metrics::projected(applied.timeline.len());
+    Ok(events.len())
+}
+
+/// Operators' handle on the read model: its lag, and rebuilds.
+#[derive(Clone)]
+pub struct Projections {
+    pool: PgPool,
+    batch_size: i64,
+    signals: ProjectionSignals,
+}
+
+/// How far the read model is behind the event store.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectionStatus {
+    /// The position of the last event applied.
+    pub checkpoint_position: i64,
+    /// The highest position in the event store.
+    pub last_position: i64,
+    /// Events recorded but not applied yet (counted up to 100,000).
+    pub pending_events: i64,
+    /// How long ago the oldest of those was recorded.
+    pub seconds_behind: f64,
+}
+
+impl Projections {
+    pub fn new(pool: PgPool, batch_size: i64, signals: ProjectionSignals) -> Self {
+        Self {
+            pool,
+            batch_size,
+            signals,
+        }
+    }
+
+    pub async fn rebuild(&self) -> Result<Rebuilt, ServiceError> {
+        Ok(rebuild(&self.pool, self.batch_size, &self.signals).await?)
+    }
+
+    pub async fn status(&self) -> Result<ProjectionStatus, ServiceError> {
+        let lag = store::projection::lag(&self.pool).await?;
+        let now = chrono::Utc::now();
+        metrics::projection_lag(&lag, now);
+        Ok(ProjectionStatus {
+            checkpoint_position: lag.checkpoint.position,
+            last_position: lag.last_position,
+            pending_events: lag.pending_events,
+            seconds_behind: lag.oldest_pending_at.map_or(0.0, |at| {
+                (now - at).num_milliseconds().max(0) as f64 / 1000.0
+            }),
+        })
+    }
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Rebuilt {
+    /// Events replayed.
+    pub events: usize,
+    /// Complaints in the rebuilt read model.
+    pub complaints: i64,
+    pub duration_ms: u64,
+}
+
+/// Empties the read model and replays every committed event into it, in one transaction:
+/// readers see the old read model until the new one commits, and running projectors wait.
+pub async fn rebuild(
+    pool: &PgPool,
+    batch_size: i64,
+    signals: &ProjectionSignals,
+) -> Result<Rebuilt, sqlx::Error> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    store::projection::lock(&mut tx, true).await?;
+    store::projection::clear(&mut tx).await?;
+    let mut events = 0;
+    loop {
+        let applied = apply_next_batch(&mut tx, batch_size).await?;
+        events += applied;
+        if (applied as i64) < batch_size {
+            break;
+        }
+    }
+    let complaints = store::projection::count_views(&mut tx).await?;
+    tx.commit().await?;
+    signals.advanced();
+    signals.wake();
+    let rebuilt = Rebuilt {
+        events,
+        complaints,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    tracing::info!(?rebuilt, "read model rebuilt");
+    Ok(rebuilt)
+}

@@ -1,0 +1,15 @@
+//! All the SQL of complaint-service, by side: the event store and idempotency keys (write
+//! side), the projector's tables and the queries over them (read side).
+
+pub mod events;
+pub mod idempotency;
+pub mod projection;
+pub mod views;
+
+/// Whether `error` is a violation of the named constraint.
+fn violates(error: &sqlx::Error, constraint: &str) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.constraint())
+        .is_some_and(|c| c == constraint)
+}

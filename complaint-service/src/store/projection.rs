@@ -1,0 +1,329 @@
+//! The projector's side of the read model: reading the event store in commit-safe order,
+//! loading and saving views and timeline entries, the checkpoint, and the lag.
+//!
+//! Order: a position is handed out at insert, before commit, so a reader following
+//! positions alone could pass over a row whose transaction commits later. Events are read
+//! by `(transaction_id, position)` instead, and only below a horizon under which every
+//! transaction that may append has committed: the lowest id of the transactions appending
+//! now (they hold ROW EXCLUSIVE on `complaint_events`, taken before they got their id, see
+//! `store::events::begin`), or else the next transaction id to be handed out. Long
+//! transactions elsewhere in the cluster do not hold the projection back; only appenders do.
+//! One complaint's events always come in version order (a writer of version n+1 read
+//! version n after it committed, so its transaction id is larger).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use shared::{complaint::Complaint, event::Metadata};
+use sqlx::{types::Json, PgConnection, PgPool, Row};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::views::VIEW_JSON;
+use crate::projection::{ProjectedEntry, RecordedEvent};
+
+const PROJECTION: &str = "complaint_view";
+/// One projector at a time per schema, and a rebuild excludes them all.
+const LOCK_SQL: &str = "hashtext(current_schema() || '_complaint_view_projector')";
+/// Counting pending events stops here: past it the exact figure does not matter.
+const PENDING_COUNT_CAP: i64 = 100_000;
+
+/// How far the projection has read, in the order above.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub transaction_id: i64,
+    pub position: i64,
+}
+
+/// Takes the projector lock for the transaction; `false` if another holds it (`wait` false).
+pub async fn lock(conn: &mut PgConnection, wait: bool) -> Result<bool, sqlx::Error> {
+    if wait {
+        sqlx::query(&format!("SELECT pg_advisory_xact_lock({LOCK_SQL})"))
+            .execute(conn)
+            .await?;
+        Ok(true)
+    } else {
+        sqlx::query_scalar(&format!("SELECT pg_try_advisory_xact_lock({LOCK_SQL})"))
+            .fetch_one(conn)
+            .await
+    }
+}
+
+pub async fn checkpoint(conn: &mut PgConnection) -> Result<Checkpoint, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT transaction_id::text::bigint AS transaction_id, position
+         FROM projection_checkpoints WHERE projection = $1",
+    )
+    .bind(PROJECTION)
+    .fetch_one(conn)
+    .await?;
+    Ok(Checkpoint {
+        transaction_id: row.try_get("transaction_id")?,
+        position: row.try_get("position")?,
+    })
+}
+
+pub async fn save_checkpoint(conn: &mut PgConnection, at: Checkpoint) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE projection_checkpoints
+         SET transaction_id = $2::text::xid8, position = $3, updated_at = now()
+         WHERE projection = $1",
+    )
+    .bind(PROJECTION)
+    .bind(at.transaction_id.to_string())
+    .bind(at.position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The transaction id below which every appender has finished. Must be read in a statement
+/// of its own, before the events are read with a later snapshot.
+pub async fn horizon(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    // pg_locks gives 32-bit ids. Each is widened to 64 bits next to the snapshot's xmax:
+    // a running transaction's id is within 2^31 of it, below or above (it may have been
+    // handed out after the last completed one).
+    let horizon: i64 = sqlx::query_scalar(
+        "WITH snapshot AS (
+             SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
+         locks AS MATERIALIZED (
+             SELECT locktype, relation, mode, granted, virtualtransaction, transactionid
+             FROM pg_locks),
+         appenders AS (
+             SELECT own.transactionid::text::bigint AS xid
+             FROM locks l
+             JOIN locks own ON own.virtualtransaction = l.virtualtransaction
+                           AND own.locktype = 'transactionid'
+                           AND own.mode = 'ExclusiveLock' AND own.granted
+             WHERE l.locktype = 'relation' AND l.relation = 'complaint_events'::regclass
+               AND l.mode = 'RowExclusiveLock'),
+         distances AS (
+             SELECT s.xmax, ((a.xid - s.xmax % 4294967296) % 4294967296 + 4294967296)
+                            % 4294967296 AS d
+             FROM snapshot s LEFT JOIN appenders a ON TRUE)
+         SELECT LEAST(xmax, min(xmax + CASE WHEN d >= 2147483648 THEN d - 4294967296
+                                            ELSE d END))
+         FROM distances GROUP BY xmax",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if horizon <= 0 {
+        return Err(sqlx::Error::Protocol(format!(
+            "computed an impossible transaction horizon {horizon}"
+        )));
+    }
+    Ok(horizon)
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    position: i64,
+    transaction_id: i64,
+    aggregate_id: Uuid,
+    version: i64,
+    event_id: Uuid,
+    event_type: String,
+    data: Value,
+    metadata: Json<Metadata>,
+    recorded_at: DateTime<Utc>,
+}
+
+/// Up to `limit` committed events after `after` and below `horizon`, in commit-safe order.
+pub async fn events_after(
+    conn: &mut PgConnection,
+    after: Checkpoint,
+    horizon: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, sqlx::Error> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT position, transaction_id::text::bigint AS transaction_id, aggregate_id, version,
+                event_id, event_type, data, metadata, recorded_at
+         FROM complaint_events
+         WHERE (transaction_id, position) > ($1::text::xid8, $2)
+           AND transaction_id < $3::text::xid8
+         ORDER BY transaction_id, position
+         LIMIT $4",
+    )
+    .bind(after.transaction_id.to_string())
+    .bind(after.position)
+    .bind(horizon.to_string())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| RecordedEvent {
+            position: row.position,
+            transaction_id: row.transaction_id,
+            complaint_id: row.aggregate_id,
+            version: row.version,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            data: row.data,
+            metadata: row.metadata.0,
+            recorded_at: row.recorded_at,
+        })
+        .collect())
+}
+
+/// The current views of `ids` (those that have one).
+pub async fn load_views(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Complaint>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, {VIEW_JSON} AS view FROM complaint_view WHERE id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let id: Uuid = row.try_get("id")?;
+            let Json(view): Json<Complaint> = row.try_get("view")?;
+            Ok((id, view))
+        })
+        .collect()
+}
+
+/// Inserts or replaces the views.
+pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result<(), sqlx::Error> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let rows = serde_json::to_value(views).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        r#"INSERT INTO complaint_view (
+               id, version, status, priority, category, title, description,
+               customer_id, customer_name, customer_email, assignee, escalation_level,
+               reopen_count, resolution, created_at, updated_at, resolved_at, closed_at,
+               sla_started_at, sla_deadline)
+           SELECT id, version, status, priority, category, title, description,
+                  "customerId", "customerName", "customerEmail", assignee, "escalationLevel",
+                  "reopenCount", resolution, "createdAt", "updatedAt", "resolvedAt", "closedAt",
+                  "slaStartedAt", "slaDeadline"
+           FROM jsonb_to_recordset($1) AS v(
+               id uuid, version bigint, status text, priority text, category text, title text,
+               description text, "customerId" text, "customerName" text, "customerEmail" text,
+               assignee text, "escalationLevel" integer, "reopenCount" integer,
+               resolution text, "createdAt" timestamptz, "updatedAt" timestamptz,
+               "resolvedAt" timestamptz, "closedAt" timestamptz, "slaStartedAt" timestamptz,
+               "slaDeadline" timestamptz)
+           ON CONFLICT (id) DO UPDATE SET
+               version = EXCLUDED.version, status = EXCLUDED.status,
+               priority = EXCLUDED.priority, category = EXCLUDED.category,
+               title = EXCLUDED.title, description = EXCLUDED.description,
+               customer_id = EXCLUDED.customer_id, customer_name = EXCLUDED.customer_name,
+               customer_email = EXCLUDED.customer_email, assignee = EXCLUDED.assignee,
+               escalation_level = EXCLUDED.escalation_level,
+               reopen_count = EXCLUDED.reopen_count, resolution = EXCLUDED.resolution,
+               created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+               resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at,
+               sla_started_at = EXCLUDED.sla_started_at, sla_deadline = EXCLUDED.sla_deadline"#,
+    )
+    .bind(rows)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_timeline(
+    conn: &mut PgConnection,
+    entries: &[ProjectedEntry],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let complaint_ids: Vec<Uuid> = entries.iter().map(|e| e.complaint_id).collect();
+    let positions: Vec<i64> = entries.iter().map(|e| e.position).collect();
+    let event_ids: Vec<Uuid> = entries.iter().map(|e| e.entry.event_id).collect();
+    let versions: Vec<i64> = entries.iter().map(|e| e.entry.version).collect();
+    let types: Vec<&str> = entries
+        .iter()
+        .map(|e| e.entry.event_type.as_str())
+        .collect();
+    let occurred: Vec<DateTime<Utc>> = entries.iter().map(|e| e.entry.occurred_at).collect();
+    let users: Vec<Option<&str>> = entries.iter().map(|e| e.entry.user_id.as_deref()).collect();
+    let correlations: Vec<&str> = entries
+        .iter()
+        .map(|e| e.entry.correlation_id.as_str())
+        .collect();
+    let data: Vec<&Value> = entries.iter().map(|e| &e.entry.data).collect();
+    sqlx::query(
+        "INSERT INTO complaint_timeline
+             (complaint_id, position, event_id, version, event_type, occurred_at, user_id,
+              correlation_id, data)
+         SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::bigint[], $5::text[],
+                              $6::timestamptz[], $7::text[], $8::text[], $9::jsonb[])
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(complaint_ids)
+    .bind(positions)
+    .bind(event_ids)
+    .bind(versions)
+    .bind(types)
+    .bind(occurred)
+    .bind(users)
+    .bind(correlations)
+    .bind(data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Empties the read model and rewinds the checkpoint (inside the rebuild's transaction, so
+/// readers keep seeing the old read model until the new one commits).
+pub async fn clear(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM complaint_timeline")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM complaint_view")
+        .execute(&mut *conn)
+        .await?;
+    save_checkpoint(conn, Checkpoint::default()).await
+}
+
+/// How far behind the projection is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lag {
+    pub checkpoint: Checkpoint,
+    /// The highest position in the event store.
+    pub last_position: i64,
+    /// Events after the checkpoint (committed or not yet), counted up to a cap.
+    pub pending_events: i64,
+    /// When the oldest pending event was recorded.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
+pub async fn lag(pool: &PgPool) -> Result<Lag, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT c.transaction_id::text::bigint AS transaction_id, c.position,
+                (SELECT COALESCE(max(position), 0) FROM complaint_events) AS last_position,
+                (SELECT count(*) FROM (
+                     SELECT 1 FROM complaint_events e
+                     WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position)
+                     LIMIT $2) pending) AS pending_events,
+                (SELECT e.recorded_at FROM complaint_events e
+                 WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position)
+                 ORDER BY e.transaction_id, e.position LIMIT 1) AS oldest_pending_at
+         FROM projection_checkpoints c WHERE c.projection = $1",
+    )
+    .bind(PROJECTION)
+    .bind(PENDING_COUNT_CAP)
+    .fetch_one(pool)
+    .await?;
+    Ok(Lag {
+        checkpoint: Checkpoint {
+            transaction_id: row.try_get("transaction_id")?,
+            position: row.try_get("position")?,
+        },
+        last_position: row.try_get("last_position")?,
+        pending_events: row.try_get("pending_events")?,
+        oldest_pending_at: row.try_get("oldest_pending_at")?,
+    })
+}
+
+pub async fn count_views(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM complaint_view")
+        .fetch_one(conn)
+        .await
+}

@@ -1,0 +1,272 @@
+//! `spawn_app()`: the real App on port 0, its own schema and vhost, and a typed client.
+
+use complaint_service::{
+    app::App,
+    config::{Config, SERVICE},
+};
+use reqwest::{header::HeaderMap, Method, StatusCode};
+use serde_json::{json, Value};
+use shared::test_support::{self, eventually, TestVhost};
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    pub vhost: TestVhost,
+    client: reqwest::Client,
+    shutdown: CancellationToken,
+    running: JoinHandle<anyhow::Result<()>>,
+}
+
+/// What the service answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `error.code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn version(&self) -> i64 {
+        self.body["version"].as_i64().expect("a version")
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().expect("an id").to_owned()
+    }
+}
+
+pub fn test_config(vhost: &TestVhost) -> Config {
+    let mut config = Config::default();
+    config.http.host = "127.0.0.1".into();
+    config.http.port = 0;
+    config.database = test_support::database();
+    config.broker = test_support::broker(vhost, SERVICE);
+    config.projection.poll_interval = Duration::from_millis(200);
+    config.relay.poll_interval = Duration::from_millis(200);
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A new app with its own schema and vhost, after `adjust`ing its config.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let vhost = TestVhost::create().await;
+    let mut config = test_config(&vhost);
+    adjust(&mut config);
+    start(config, vhost).await
+}
+
+/// Another app on the same schema and vhost as `config` (a restart, or a second instance).
+pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
+    let app = App::build(config.clone()).await.expect("the app builds");
+    assert!(
+        app.broker().wait_ready(WAIT).await,
+        "the app connects to RabbitMQ"
+    );
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run(shutdown.clone()));
+    TestApp {
+        address,
+        config,
+        vhost,
+        client: reqwest::Client::new(),
+        shutdown,
+        running,
+    }
+}
+
+/// A valid create body; `n` varies it.
+pub fn new_complaint(n: usize) -> Value {
+    json!({
+        "title": format!("Charged twice for order {n}"),
+        "description": "My card was debited twice for the same order.",
+        "category": "billing",
+        "priority": "HIGH",
+        "customer": { "id": format!("customer-{n}"), "name": "Ada Lovelace", "email": "ada@example.com" }
+    })
+}
+
+impl TestApp {
+    /// Stops the app as a shutdown signal would, and waits until it has.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.running
+            .await
+            .expect("the app task ends")
+            .expect("the app stops cleanly");
+    }
+
+    pub async fn pool(&self) -> PgPool {
+        shared::postgres::connect(&self.config.database)
+            .await
+            .expect("the test database")
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<RequestBody>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request = match body {
+            Some(RequestBody::Json(value)) => request.json(&value),
+            Some(RequestBody::Raw(content_type, bytes)) => {
+                request.header("content-type", content_type).body(bytes)
+            }
+            None => request,
+        };
+        let response = request.send().await.expect("the app answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn create(&self, body: Value) -> Reply {
+        self.create_with(body, &[]).await
+    }
+
+    pub async fn create_with(&self, body: Value, headers: &[(&str, &str)]) -> Reply {
+        self.request(
+            Method::POST,
+            "/api/complaints",
+            headers,
+            Some(RequestBody::Json(body)),
+        )
+        .await
+    }
+
+    /// Creates complaint `n` and returns its id.
+    pub async fn created(&self, n: usize) -> String {
+        let reply = self.create(new_complaint(n)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.id()
+    }
+
+    /// `PUT /api/complaints/{id}/{action}` with a JSON body (`Value::Null` sends none).
+    pub async fn command(&self, id: &str, action: &str, body: Value) -> Reply {
+        self.command_with(id, action, body, &[]).await
+    }
+
+    pub async fn command_with(
+        &self,
+        id: &str,
+        action: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let body = (!body.is_null()).then_some(RequestBody::Json(body));
+        self.request(
+            Method::PUT,
+            &format!("/api/complaints/{id}/{action}"),
+            headers,
+            body,
+        )
+        .await
+    }
+
+    /// Runs a command that must succeed; returns the new version.
+    pub async fn ok(&self, id: &str, action: &str, body: Value) -> i64 {
+        let reply = self.command(id, action, body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{action}: {:?}", reply.body);
+        reply.version()
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, &[], None).await
+    }
+
+    /// The complaint once the read model has reached `version`.
+    pub async fn complaint_at(&self, id: &str, version: i64) -> Value {
+        let reply = self
+            .get(&format!("/api/complaints/{id}?minVersion={version}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        assert_eq!(reply.header("x-read-model-stale"), None, "{:?}", reply.body);
+        reply.body
+    }
+
+    /// Waits until the read model has applied every event recorded so far.
+    pub async fn settled(&self) {
+        eventually("the projection to catch up", WAIT, || async {
+            let status = self.get("/api/admin/projections").await.body;
+            (status["pendingEvents"] == 0).then_some(())
+        })
+        .await;
+    }
+
+    /// Every complaint of the list (all pages of `limit`), in list order.
+    pub async fn list_all(&self, filter: &str, limit: usize) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/complaints?limit={limit}{filter}");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = self.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+            items.extend(
+                page.body["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .cloned(),
+            );
+            match page.body["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// The ids of the list with `filter` (e.g. `&status=OPEN`).
+    pub async fn ids(&self, filter: &str) -> Vec<String> {
+        self.list_all(filter, 100)
+            .await
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+pub enum RequestBody {
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+}

@@ -1,0 +1,14 @@
+//! complaint-service against real PostgreSQL and RabbitMQ: each test starts the real `App` on
+//! port 0 with a fresh schema and a fresh vhost, and talks to it over HTTP.
+
+mod concurrency;
+mod harness;
+mod idempotency;
+mod lifecycle;
+mod projections;
+mod publishing;
+mod queries;
+mod sagas;
+mod tap;
+mod transitions;
+mod validation;

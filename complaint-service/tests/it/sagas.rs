@@ -1,0 +1,270 @@
+//! The sagas complaint-service keeps, with the other services played by the test: it publishes
+//! their replies (NOTIFICATION_SENT/FAILED, NOTIFICATION_COMPENSATION, AUDIT_COMPENSATION) as
+//! they would, and watches the saga state, the complaint and the events it publishes.
+
+use crate::{
+    harness::{spawn_app_with, TestApp, WAIT},
+    tap::EventTap,
+};
+use chrono::Utc;
+use serde_json::{json, Value};
+use shared::{
+    event::{Envelope, EventType, Metadata},
+    messaging::Broker,
+    test_support::{self, eventually},
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Publishes on the app's vhost as another service would.
+async fn publisher_for(app: &TestApp, service: &str) -> Broker {
+    let settings = test_support::broker(&app.vhost, service);
+    let broker = Broker::start(
+        settings.clone(),
+        shared::messaging::Topology::new(settings.retry),
+    );
+    assert!(broker.wait_ready(WAIT).await);
+    broker
+}
+
+/// A reply to `cause`, carrying its correlation and naming it as cause.
+fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
+    Envelope::new(
+        event_type,
+        Uuid::now_v7().to_string(),
+        "Notification",
+        data,
+        Metadata::caused_by(cause, "notification-service", Utc::now()),
+    )
+}
+
+fn notification(step: &str, audience: &str, complaint_id: &str) -> Value {
+    json!({ "step": step, "audience": audience, "complaintId": complaint_id, "channel": "email" })
+}
+
+/// The event of `event_type` the app published for `complaint_id`.
+async fn published(tap: &EventTap, complaint_id: &str, event_type: EventType) -> Envelope {
+    eventually(&format!("{event_type} published"), WAIT, || async {
+        tap.seen()
+            .into_iter()
+            .map(|d| d.envelope)
+            .find(|e| e.aggregate_id == complaint_id && e.event_type == event_type.as_str())
+    })
+    .await
+}
+
+async fn sagas(app: &TestApp, complaint_id: &str) -> Vec<Value> {
+    let answer = app
+        .get(&format!("/api/complaints/{complaint_id}/sagas"))
+        .await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    answer.body.as_array().cloned().unwrap_or_default()
+}
+
+/// Waits until the complaint's saga of `kind` has `status`.
+async fn saga_reaches(app: &TestApp, complaint_id: &str, kind: &str, status: &str) -> Value {
+    eventually(&format!("the {kind} saga {status}"), WAIT, || async {
+        sagas(app, complaint_id)
+            .await
+            .into_iter()
+            .find(|s| s["kind"] == kind && s["status"] == status)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_sent_acknowledgement_completes_the_acknowledgement_saga() {
+    let app = spawn_app_with(|_| {}).await;
+    let tap = EventTap::bind(&app.vhost).await;
+    let notifier = publisher_for(&app, "notification-service").await;
+    let id = app.created(1).await;
+    let created = published(&tap, &id, EventType::ComplaintCreated).await;
+    saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "RUNNING").await;
+
+    let sent = reply(
+        &created,
+        EventType::NotificationSent,
+        notification("acknowledgement", "complainant", &id),
+    );
+    notifier.publisher().publish(&sent).await.unwrap();
+    // The same reply twice changes nothing more.
+    notifier.publisher().publish(&sent).await.unwrap();
+
+    let saga = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
+    assert_eq!(saga["steps"][0]["status"], "COMPLETED");
+    assert_eq!(
+        saga["correlationId"],
+        json!(created.metadata.correlation_id)
+    );
+    let one = app
+        .get(&format!("/api/sagas/{}", saga["sagaId"].as_str().unwrap()))
+        .await;
+    assert_eq!(one.body["status"], "COMPLETED");
+    assert_eq!(
+        app.get(&format!("/api/sagas/{}", Uuid::now_v7()))
+            .await
+            .status,
+        404
+    );
+    notifier.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga_ends_compensated()
+{
+    let app = spawn_app_with(|_| {}).await;
+    let tap = EventTap::bind(&app.vhost).await;
+    let notifier = publisher_for(&app, "notification-service").await;
+    let auditor = publisher_for(&app, "audit-service").await;
+    let id = app.created(2).await;
+    app.ok(&id, "assign", json!({ "agentId": "agent-unknown" }))
+        .await;
+    let assigned = published(&tap, &id, EventType::ComplaintAssigned).await;
+    saga_reaches(&app, &id, "ASSIGNMENT", "RUNNING").await;
+
+    let failed = reply(
+        &assigned,
+        EventType::NotificationFailed,
+        json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
+    );
+    notifier.publisher().publish(&failed).await.unwrap();
+
+    let required = published(&tap, &id, EventType::ComplaintCompensationRequired).await;
+    let reverted = published(&tap, &id, EventType::ComplaintAssignmentReverted).await;
+    assert_eq!(required.event_data["agentId"], "agent-unknown");
+    assert_eq!(
+        required.metadata.correlation_id,
+        assigned.metadata.correlation_id
+    );
+    assert_eq!(
+        reverted.metadata.causation_id,
+        Some(failed.event_id.to_string())
+    );
+    saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATING").await;
+    let complaint = app.complaint_at(&id, reverted.metadata.version).await;
+    assert_eq!(complaint["status"], "OPEN");
+    assert!(complaint["assignee"].is_null());
+
+    // The other services compensate their side and say so, naming the request as cause.
+    let retracted = reply(
+        &required,
+        EventType::NotificationCompensation,
+        json!({ "complaintId": id }),
+    );
+    notifier.publisher().publish(&retracted).await.unwrap();
+    let mut audited = reply(
+        &required,
+        EventType::AuditCompensation,
+        json!({ "complaintId": id }),
+    );
+    audited.aggregate_type = "AuditCompensation".into();
+    auditor.publisher().publish(&audited).await.unwrap();
+
+    let saga = saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATED").await;
+    let steps: Vec<(&str, &str)> = saga["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("notify-assignee", "FAILED"),
+            ("revert-assignment", "COMPLETED"),
+            ("retract-notifications", "COMPLETED"),
+            ("mark-audit-compensated", "COMPLETED"),
+        ]
+    );
+    notifier.close().await;
+    auditor.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_passed_sla_deadline_escalates_the_complaint_even_after_a_restart() {
+    let app = spawn_app_with(|config| {
+        config.policy.sla_high = Duration::from_secs(2);
+        config.saga.clock_interval = Duration::from_millis(200);
+    })
+    .await;
+    let id = app.created(3).await;
+    // The service goes down before the deadline and comes back after it.
+    let (config, vhost) = (app.config.clone(), app.vhost.clone());
+    app.stop().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let app = crate::harness::start(config, vhost).await;
+
+    let escalated = eventually("the escalation", WAIT, || async {
+        let complaint = app.get(&format!("/api/complaints/{id}")).await.body;
+        let level = complaint["escalationLevel"]
+            .as_u64()
+            .or_else(|| complaint["complaint"]["escalationLevel"].as_u64());
+        (level == Some(1)).then_some(complaint)
+    })
+    .await;
+    let text = escalated.to_string();
+    assert!(
+        text.contains("CRITICAL"),
+        "priority raised one level: {text}"
+    );
+    saga_reaches(&app, &id, "ESCALATION", "RUNNING").await;
+    app.stop().await;
+}
+
+/// Remembers the types of the events it is handed.
+#[derive(Clone, Default)]
+struct Heard(std::sync::Arc<std::sync::Mutex<Vec<Envelope>>>);
+
+impl shared::messaging::Handler for Heard {
+    async fn handle(&self, event: &Envelope) -> Result<(), shared::messaging::HandlerError> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_step_with_no_answer_in_time_fails_the_saga_and_calls_for_a_person() {
+    let app = spawn_app_with(|config| {
+        config.saga.step_timeout = Duration::from_millis(500);
+        config.saga.clock_interval = Duration::from_millis(200);
+    })
+    .await;
+    let settings = test_support::broker(&app.vhost, "test-errors");
+    let errors_queue = "test.errors";
+    let watcher = Broker::start(
+        settings.clone(),
+        shared::messaging::Topology::new(settings.retry)
+            .with_queue(shared::messaging::QueueSpec::new(errors_queue).bind("errors.events", "#")),
+    );
+    assert!(watcher.wait_ready(WAIT).await);
+    let background = shared::lifecycle::Background::new();
+    let heard = Heard::default();
+    watcher.spawn_consumer(
+        errors_queue,
+        heard.clone(),
+        &background.tracker,
+        background.shutdown.clone(),
+    );
+    let id = app.created(4).await;
+
+    let saga = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "FAILED").await;
+    assert_eq!(saga["steps"][0]["status"], "FAILED");
+    let alarm = eventually("ERROR_MANUAL_INTERVENTION_REQUIRED", WAIT, || async {
+        heard
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e.event_type == EventType::ErrorManualInterventionRequired.as_str()
+                    && e.event_data["sagaId"] == saga["sagaId"]
+            })
+            .cloned()
+    })
+    .await;
+    assert_eq!(alarm.event_data["complaintId"], json!(id));
+    background.stop(&watcher).await;
+    app.stop().await;
+}

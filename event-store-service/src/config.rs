@@ -1,0 +1,87 @@
+//! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`).
+
+use serde::{Deserialize, Serialize};
+use shared::{http::HttpSettings, messaging::BrokerSettings};
+
+pub const SERVICE: &str = "event-store-service";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub log_level: String,
+    pub http: HttpSettings,
+    pub mongo: MongoSettings,
+    pub redis: RedisSettings,
+    pub broker: BrokerSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MongoSettings {
+    /// `MONGODB_URL`.
+    pub url: String,
+    /// Tests use a fresh database each.
+    pub database: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RedisSettings {
+    /// `REDIS_URL`.
+    pub url: String,
+    /// Prepended to every stream name (tests use a fresh prefix each).
+    pub stream_prefix: String,
+    /// `XADD … MAXLEN ~ n`.
+    pub stream_max_len: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            log_level: "info".to_owned(),
+            http: HttpSettings::on_port(3008),
+            mongo: MongoSettings {
+                url: "mongodb://127.0.0.1:27017".to_owned(),
+                database: "event_store".to_owned(),
+            },
+            redis: RedisSettings {
+                url: "redis://127.0.0.1:6379".to_owned(),
+                stream_prefix: String::new(),
+                stream_max_len: 1_000_000,
+            },
+            broker: BrokerSettings {
+                service_name: SERVICE.to_owned(),
+                // Bigger batches than other services: one MongoDB and one Redis round trip
+                // per batch is where ingestion spends its time.
+                prefetch: 1000,
+                batch_size: 500,
+                ..BrokerSettings::default()
+            },
+        }
+    }
+}
+
+impl Default for MongoSettings {
+    fn default() -> Self {
+        Config::default().mongo
+    }
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Config::default().redis
+    }
+}
+
+impl Config {
+    pub fn load() -> Result<Self, shared::config::ConfigError> {
+        shared::config::load(&[
+            ("PORT", "http.port"),
+            ("CORRELATION_ID_HEADER", "http.correlation_header"),
+            ("MONGODB_URL", "mongo.url"),
+            ("REDIS_URL", "redis.url"),
+            ("RABBITMQ_URL", "broker.url"),
+            ("LOG_LEVEL", "log_level"),
+        ])
+    }
+}

@@ -1,0 +1,78 @@
+//! `POST /api/events/replay/{streamId}`.
+
+use super::{params, ApiState};
+use crate::{error::Error, replay::Targets, streams::names};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shared::http::{ApiError, ErrorBody, Json, Path};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReplayRequest {
+    /// A Redis stream to append the events to (the configured prefix is added); consume it
+    /// with the consumer-group routes under `/api/events/redis-streams`.
+    #[schema(example = "replay-complaint-1")]
+    redis_stream: Option<String>,
+    /// Also publish to the `events.replay` exchange, with the original routing keys and the
+    /// header `x-replay: true`.
+    #[serde(default)]
+    exchange: bool,
+    /// The first version to replay (default 1).
+    from_version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayResult {
+    /// Events replayed (to each target).
+    pub count: usize,
+    pub redis_stream: Option<String>,
+    pub exchange: bool,
+}
+
+/// Re-publishes a stream's events, in version order and unchanged (same event ids), to a Redis
+/// stream and/or the `events.replay` exchange. At least one target is needed.
+#[utoipa::path(post, path = "/api/events/replay/{streamId}", tag = "events",
+    params(("streamId" = String, Path, description = "`<aggregateType>-<aggregateId>`")),
+    request_body = ReplayRequest,
+    responses(
+        (status = 200, body = ReplayResult),
+        (status = 400, body = ErrorBody, description = "A bad parameter"),
+        (status = 404, body = ErrorBody, description = "No events to replay"),
+        (status = 409, body = ErrorBody, description = "The Redis key exists and is not a stream"),
+        (status = 422, body = ErrorBody, description = "No target, or a body of the wrong shape"),
+        (status = 503, body = ErrorBody, description = "A target is unavailable"),
+    ))]
+pub async fn replay(
+    State(state): State<ApiState>,
+    Path(stream_id): Path<String>,
+    Json(request): Json<ReplayRequest>,
+) -> Result<Json<ReplayResult>, ApiError> {
+    let from_version = params::version("fromVersion", request.from_version)?.unwrap_or(1);
+    let redis_stream = request
+        .redis_stream
+        .as_deref()
+        .map(|name| names::name("redisStream", name))
+        .transpose()?;
+    if redis_stream.is_none() && !request.exchange {
+        return Err(Error::validation(
+            "redisStream",
+            "name a Redis stream, or set `exchange` to true, or both",
+        )
+        .into());
+    }
+    let targets = Targets {
+        redis_stream,
+        exchange: request.exchange,
+    };
+    let count = state
+        .replayer
+        .replay(&stream_id, from_version, &targets)
+        .await?;
+    Ok(Json(ReplayResult {
+        count,
+        redis_stream: targets.redis_stream,
+        exchange: targets.exchange,
+    }))
+}

@@ -1,0 +1,13 @@
+//! Integration tests of event-store-service against real RabbitMQ, Redis and the MongoDB-wire
+//! server: each test gets its own vhost, database and Redis prefix.
+
+mod crash;
+mod errors;
+mod events;
+mod groups;
+mod harness;
+mod ingestion;
+mod paging;
+mod process;
+mod replay;
+mod state;

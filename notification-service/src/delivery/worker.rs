@@ -1,0 +1,211 @@
+//! The delivery worker: woken by NOTIFY when notifications are created (and by a poll, and
+//! when the next retry is due), it claims due notifications with `FOR UPDATE SKIP LOCKED`
+//! (several instances share the work, none sends a row another holds), sends them a few at
+//! a time, and records each outcome together with its NOTIFICATION_SENT / _FAILED event in
+//! the outbox, in the same transaction.
+//!
+//! A crash between a send and the commit leaves the row pending: it is sent again
+//! (at-least-once), which is the price of never losing a message.
+
+use super::{
+    settings::DeliverySettings,
+    transport::{AnyTransport, Mail, Transport},
+    SendError,
+};
+use crate::{
+    events,
+    model::{Channel, Step},
+    notification::Notification,
+    retry::{FailureKind, Next},
+    store::notifications as store,
+    telemetry,
+};
+use chrono::{DateTime, Utc};
+use futures_util::{stream, StreamExt};
+use shared::lifecycle::Background;
+use sqlx::{postgres::PgListener, PgPool};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio_util::sync::CancellationToken;
+
+pub struct DeliveryWorker {
+    pool: PgPool,
+    transport: Arc<AnyTransport>,
+    settings: DeliverySettings,
+    shutdown: CancellationToken,
+}
+
+/// What one round did, for metrics once it is committed.
+enum Outcome {
+    Sent(Channel, Step),
+    Retry(Channel),
+    Failed(Channel, FailureKind),
+}
+
+impl DeliveryWorker {
+    /// Starts delivering in the background until the service stops.
+    pub fn spawn(
+        pool: PgPool,
+        transport: Arc<AnyTransport>,
+        settings: DeliverySettings,
+        background: &Background,
+    ) {
+        if !settings.enabled {
+            tracing::warn!("notification delivery is disabled by configuration");
+            return;
+        }
+        let worker = DeliveryWorker {
+            pool,
+            transport,
+            settings,
+            shutdown: background.shutdown.clone(),
+        };
+        background.tracker.spawn(worker.run());
+    }
+
+    async fn run(self) {
+        let mut listener = self.listen().await;
+        let mut failures = 0u32;
+        while !self.shutdown.is_cancelled() {
+            let wait = match self.deliver_round().await {
+                Ok(count) if count as i64 >= self.settings.batch_size => {
+                    failures = 0;
+                    continue; // more are due
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.until_next_due().await
+                }
+                Err(error) => {
+                    failures += 1;
+                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    tracing::warn!(%error, ?pause, "notification delivery failed; retrying");
+                    pause
+                }
+            };
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+                woke = next_notification(&mut listener) => {
+                    if !woke {
+                        listener = self.listen().await;
+                    }
+                }
+            }
+        }
+        tracing::info!("notification delivery stopped");
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let channel = store::wake_channel(&self.pool).await.ok()?;
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(&channel).await.ok()?;
+        Some(listener)
+    }
+
+    /// How long to sleep: until the next retry is due, at most the poll interval. Also
+    /// refreshes the pending gauge.
+    async fn until_next_due(&self) -> Duration {
+        match store::pending(&self.pool).await {
+            Ok((count, next_due)) => {
+                telemetry::pending(count);
+                next_due.map_or(self.settings.poll_interval, |due| {
+                    wait_until(due, Utc::now()).min(self.settings.poll_interval)
+                })
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot count pending notifications");
+                self.settings.poll_interval
+            }
+        }
+    }
+
+    /// Sends the notifications due now; returns how many it took.
+    async fn deliver_round(&self) -> Result<usize, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let due = store::claim_due(&mut tx, self.settings.batch_size).await?;
+        if due.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        // Collected first: a stream mapping borrowed rows to futures trips over
+        // higher-ranked lifetimes in the spawned task.
+        let sends: Vec<_> = due.iter().map(|n| self.attempt(n)).collect();
+        let attempts: Vec<(Result<(), SendError>, Duration)> = stream::iter(sends)
+            .buffered(self.settings.concurrency.max(1))
+            .collect()
+            .await;
+        let now = Utc::now();
+        let mut published = Vec::new();
+        let mut outcomes = Vec::with_capacity(due.len());
+        for (notification, (result, took)) in due.iter().zip(attempts) {
+            let attempt = notification.attempts + 1;
+            let channel = notification.channel;
+            match self.settings.retry.after_attempt(attempt, result, now) {
+                Next::Sent => {
+                    store::mark_sent(&mut tx, notification.id, attempt, now).await?;
+                    let outcome = notification.outcome(attempt, None);
+                    published.push(events::sent(&outcome, &notification.cause, now));
+                    telemetry::attempt(channel, "sent", took);
+                    outcomes.push(Outcome::Sent(channel, notification.step));
+                }
+                Next::RetryAt { at, error } => {
+                    tracing::info!(notification_id = %notification.id, attempt, %at, %error, "delivery failed; will retry");
+                    store::schedule_retry(&mut tx, notification.id, attempt, at, &error).await?;
+                    telemetry::attempt(channel, "retry", took);
+                    outcomes.push(Outcome::Retry(channel));
+                }
+                Next::Failed { kind, reason } => {
+                    tracing::warn!(notification_id = %notification.id, attempt, %reason, "notification failed");
+                    store::mark_failed(&mut tx, notification.id, attempt, &reason, now).await?;
+                    let outcome = notification.outcome(attempt, Some(reason));
+                    published.push(events::failed(&outcome, &notification.cause, now));
+                    telemetry::attempt(channel, "failed", took);
+                    outcomes.push(Outcome::Failed(channel, kind));
+                }
+            }
+        }
+        shared::outbox::enqueue(&mut tx, &published).await?;
+        tx.commit().await?;
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Sent(channel, step) => telemetry::sent(channel, step),
+                Outcome::Retry(channel) => telemetry::retried(channel),
+                Outcome::Failed(channel, kind) => telemetry::failed(channel, kind),
+            }
+        }
+        Ok(due.len())
+    }
+
+    async fn attempt(&self, notification: &Notification) -> (Result<(), SendError>, Duration) {
+        let mail = Mail {
+            notification_id: notification.id,
+            complaint_id: &notification.complaint_id,
+            to_address: &notification.recipient,
+            to_name: &notification.recipient_name,
+            subject: &notification.subject,
+            body: &notification.body,
+        };
+        let started = Instant::now();
+        let result = self.transport.send(&mail).await;
+        (result, started.elapsed())
+    }
+}
+
+fn wait_until(due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (due - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// Waits for the next NOTIFY; `false` if the listener is gone (the caller reconnects, and
+/// meanwhile the poll keeps deliveries going).
+async fn next_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => l.recv().await.is_ok(),
+        None => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            false
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The `notifications` table: the delivery queue (PENDING rows, claimed with
+//! `FOR UPDATE SKIP LOCKED` so several instances share the work) and the history.
+
+use super::corrupt;
+use crate::{
+    events::Cause,
+    model::{Audience, Channel, NotificationStatus, Step},
+    notification::Notification,
+    policy::Retractable,
+};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The NOTIFY channel that wakes the delivery worker (one per schema, like the outbox's).
+pub const WAKE_CHANNEL_SQL: &str = "current_schema() || '_notifications'";
+
+/// A notification to create.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub id: Uuid,
+    pub complaint_id: String,
+    pub cause: Cause,
+    pub step: Step,
+    pub audience: Audience,
+    pub agent_id: Option<String>,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub channel: Channel,
+    pub subject: String,
+    pub body: String,
+    /// `Some(reason)`: it can never be delivered, so it is stored FAILED at once.
+    pub failure: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    complaint_id: String,
+    event_id: Uuid,
+    event_type: String,
+    correlation_id: String,
+    user_id: Option<String>,
+    step: String,
+    audience: String,
+    agent_id: Option<String>,
+    recipient: String,
+    recipient_name: String,
+    channel: String,
+    subject: String,
+    body: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+    failure_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
+    retracted_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, complaint_id, event_id, event_type, correlation_id, user_id, step,
+    audience, agent_id, recipient, recipient_name, channel, subject, body, status, attempts,
+    next_attempt_at, last_error, failure_reason, created_at, sent_at, failed_at, retracted_at";
+
+impl TryFrom<Row> for Notification {
+    type Error = sqlx::Error;
+
+    fn try_from(row: Row) -> Result<Self, Self::Error> {
+        Ok(Notification {
+            id: row.id,
+            complaint_id: row.complaint_id,
+            cause: Cause {
+                event_id: row.event_id,
+                event_type: row.event_type,
+                correlation_id: row.correlation_id,
+                user_id: row.user_id,
+            },
+            step: row.step.parse().map_err(corrupt)?,
+            audience: row.audience.parse().map_err(corrupt)?,
+            agent_id: row.agent_id,
+            recipient: row.recipient,
+            recipient_name: row.recipient_name,
+            channel: row.channel.parse().map_err(corrupt)?,
+            subject: row.subject,
+            body: row.body,
+            status: row.status.parse().map_err(corrupt)?,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            next_attempt_at: row.next_attempt_at,
+            last_error: row.last_error,
+            failure_reason: row.failure_reason,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
+            failed_at: row.failed_at,
+            retracted_at: row.retracted_at,
+        })
+    }
+}
+
+fn rows(rows: Vec<Row>) -> Result<Vec<Notification>, sqlx::Error> {
+    rows.into_iter().map(Notification::try_from).collect()
+}
+
+/// Creates `new` unless one exists for the same event, recipient and channel; says which.
+pub async fn insert(conn: &mut PgConnection, new: &NewNotification) -> Result<bool, sqlx::Error> {
+    let status = match new.failure {
+        Some(_) => NotificationStatus::Failed,
+        None => NotificationStatus::Pending,
+    };
+    let done = sqlx::query(
+        "INSERT INTO notifications (id, complaint_id, event_id, event_type, correlation_id,
+             user_id, step, audience, agent_id, recipient, recipient_name, channel, subject, body,
+             status, failure_reason, failed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+             CASE WHEN $16::text IS NULL THEN NULL ELSE now() END)
+         ON CONFLICT (event_id, recipient, channel) DO NOTHING",
+    )
+    .bind(new.id)
+    .bind(&new.complaint_id)
+    .bind(new.cause.event_id)
+    .bind(&new.cause.event_type)
+    .bind(&new.cause.correlation_id)
+    .bind(&new.cause.user_id)
+    .bind(new.step.as_str())
+    .bind(new.audience.as_str())
+    .bind(&new.agent_id)
+    .bind(&new.recipient)
+    .bind(&new.recipient_name)
+    .bind(new.channel.as_str())
+    .bind(&new.subject)
+    .bind(&new.body)
+    .bind(status.as_str())
+    .bind(&new.failure)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Wakes the delivery workers when the caller's transaction commits.
+pub async fn wake_delivery(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SELECT pg_notify({WAKE_CHANNEL_SQL}, '')"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The name of the channel [`wake_delivery`] notifies, in the pool's schema.
+pub async fn wake_channel(pool: &PgPool) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT {WAKE_CHANNEL_SQL}"))
+        .fetch_one(pool)
+        .await
+}
+
+/// The notifications of `step` about `agent_id` for complaint `complaint_id` that a
+/// compensation may withdraw: those of the latest event of that step, not yet withdrawn.
+/// Locked, so a delivery in flight finishes first and its outcome is seen.
+pub async fn retractable(
+    conn: &mut PgConnection,
+    complaint_id: &str,
+    step: Step,
+    agent_id: &str,
+) -> Result<Vec<Retractable>, sqlx::Error> {
+    let found: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM notifications
+         WHERE event_id = (SELECT event_id FROM notifications
+                           WHERE complaint_id = $1 AND step = $2 AND agent_id = $3
+                           ORDER BY id DESC LIMIT 1)
+           AND retracted_at IS NULL
+         ORDER BY id FOR UPDATE"
+    ))
+    .bind(complaint_id)
+    .bind(step.as_str())
+    .bind(agent_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows(found)?
+        .into_iter()
+        .map(|n| Retractable {
+            id: n.id,
+            status: n.status,
+            audience: n.audience,
+            recipient: n.recipient,
+            recipient_name: n.recipient_name,
+        })
+        .collect())
+}
+
+/// Withdraws notifications: pending ones are cancelled, the others marked retracted.
+pub async fn withdraw(
+    conn: &mut PgConnection,
+    cancel: &[Uuid],
+    retract: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE notifications SET status = 'CANCELLED', retracted_at = now(), updated_at = now(),
+             failure_reason = 'cancelled by a compensation'
+         WHERE id = ANY($1) AND status = 'PENDING'",
+    )
+    .bind(cancel)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE notifications SET retracted_at = now(), updated_at = now() WHERE id = ANY($1)",
+    )
+    .bind(retract)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` pending notifications whose attempt is due, oldest due first, locked for
+/// the caller's transaction; rows another worker holds are skipped.
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    let found: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM notifications
+         WHERE status = 'PENDING' AND next_attempt_at <= now()
+         ORDER BY next_attempt_at LIMIT $1
+         FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows(found)
+}
+
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempts: u32,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE notifications SET status = 'SENT', attempts = $2, sent_at = $3, updated_at = $3,
+             last_error = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempts_column(attempts))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn schedule_retry(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempts: u32,
+    next_attempt_at: DateTime<Utc>,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE notifications SET attempts = $2, next_attempt_at = $3, last_error = $4,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempts_column(attempts))
+    .bind(next_attempt_at)
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempts: u32,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE notifications SET status = 'FAILED', attempts = $2, failure_reason = $3,
+             failed_at = $4, updated_at = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempts_column(attempts))
+    .bind(reason)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn attempts_column(attempts: u32) -> i32 {
+    i32::try_from(attempts).unwrap_or(i32::MAX)
+}
+
+/// How many notifications wait for delivery, and when the next one is due.
+pub async fn pending(pool: &PgPool) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), min(next_attempt_at) FROM notifications WHERE status = 'PENDING'",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// What the history is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub complaint_id: Option<String>,
+    pub status: Option<NotificationStatus>,
+    pub step: Option<Step>,
+    /// Only notifications older than this one (the cursor of the next page).
+    pub before: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Notifications, newest first (ids are time-ordered UUIDv7).
+pub async fn history(
+    pool: &PgPool,
+    filter: &HistoryFilter,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    let found: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM notifications
+         WHERE ($1::text IS NULL OR complaint_id = $1)
+           AND ($2::text IS NULL OR status = $2)
+           AND ($3::text IS NULL OR step = $3)
+           AND ($4::uuid IS NULL OR id < $4)
+         ORDER BY id DESC LIMIT $5"
+    ))
+    .bind(&filter.complaint_id)
+    .bind(filter.status.map(NotificationStatus::as_str))
+    .bind(filter.step.map(Step::as_str))
+    .bind(filter.before)
+    .bind(filter.limit)
+    .fetch_all(pool)
+    .await?;
+    rows(found)
+}
+
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<Notification>, sqlx::Error> {
+    sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM notifications WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(Notification::try_from)
+    .transpose()
+}

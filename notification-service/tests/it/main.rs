@@ -1,0 +1,8 @@
+//! notification-service against real PostgreSQL, RabbitMQ and an SMTP server (aiosmtpd).
+
+mod acknowledgement;
+mod api;
+mod assignment;
+mod complaints;
+mod delivery;
+mod harness;

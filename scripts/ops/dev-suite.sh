@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Start the four debug binaries on free ports against a fresh RabbitMQ vhost, PostgreSQL
+# schemas, MongoDB database and Redis prefix, to try the ops checks by hand:
+#
+#   eval "$(scripts/ops/dev-suite.sh start)"   # prints the exports check.sh reads
+#   scripts/ops/check.sh
+#   scripts/ops/dev-suite.sh stop               # stops them, deletes the vhost
+#
+# Needs `cargo build --bins` first (OPS_PROFILE=release: `cargo build --release --bins`, for
+# benchmarks) and the local infrastructure (scripts/infra-up.sh).
+# State lives in $OPS_SUITE_DIR (default /tmp/ops-suite): pids, logs, the env file.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DIR=${OPS_SUITE_DIR:-/tmp/ops-suite}
+MANAGEMENT=${RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672}
+# The broker of RABBITMQ_URL (.run/env), without its vhost.
+AMQP_BASE=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
+AMQP_BASE=${AMQP_BASE%/*}
+# OPS_SERVICES narrows the set (e.g. while a service does not build yet).
+read -r -a SERVICES <<<"${OPS_SERVICES:-complaint-service notification-service audit-service event-store-service}"
+declare -A URL_VAR=([complaint-service]=COMPLAINTS_URL [notification-service]=NOTIFICATIONS_URL
+  [audit-service]=AUDIT_URL [event-store-service]=EVENTS_URL)
+
+BIN_DIR=$ROOT/target/${OPS_PROFILE:-debug}
+
+say() { printf 'dev-suite: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+mgmt() { # METHOD PATH [BODY]
+  local creds=${MANAGEMENT#*://}; creds=${creds%%@*}
+  local base=${MANAGEMENT%%://*}://${MANAGEMENT#*@}
+  # Retried: while many vhosts are being deleted the management API may drop a request.
+  curl -fsS --retry 6 --retry-delay 5 --retry-all-errors -m 60 -u "$creds" -X "$1" -H 'content-type: application/json' "${base%/}/api/$2" ${3:+-d "$3"}
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start() {
+  [[ -f $DIR/env ]] && die "already started ($DIR/env); run '$0 stop' first"
+  for svc in "${SERVICES[@]}"; do
+    [[ -x $BIN_DIR/$svc ]] || die "${BIN_DIR#"$ROOT"/}/$svc is missing: cargo build --bins"
+  done
+  mkdir -p "$DIR"
+  # Named like the tests' leftovers (test-<unix seconds>…), so scripts/clean-test-state.sh
+  # removes whatever a crashed run leaves behind, and leaves a young one alone.
+  local id vhost
+  id="$(date +%s)_ops_$(python3 -c 'import uuid; print(uuid.uuid4().hex[:6])')"
+  vhost="test-${id//_/-}"
+  mgmt PUT "vhosts/$vhost" '{}' >/dev/null
+  local amqp_user=${AMQP_BASE#*://}
+  amqp_user=${amqp_user%%[:@]*}
+  mgmt PUT "permissions/$vhost/$amqp_user" '{"configure":".*","write":".*","read":".*"}' >/dev/null
+  {
+    echo "export RABBITMQ_VHOST='$vhost'"
+    echo "export OPS_SUITE_ID='$id'"
+  } >"$DIR/env"
+  for svc in "${SERVICES[@]}"; do
+    local port schema
+    port=$(free_port)
+    schema="test_${id}_${svc%%-*}"
+    (
+      export PORT=$port LOG_LEVEL=${LOG_LEVEL:-info}
+      export RABBITMQ_URL="$AMQP_BASE/$vhost"
+      export APP_DATABASE__SCHEMA=$schema
+      export APP_MONGO__DATABASE="test_$id"
+      export APP_REDIS__STREAM_PREFIX="test:${id//_/-}:"
+      export MAIL_DIR="$DIR/mail"
+      cd "$ROOT"  # relative defaults (the agent seed file) resolve from the repository
+      exec setsid "$BIN_DIR/$svc" >"$DIR/$svc.log" 2>&1
+    ) &
+    echo $! >"$DIR/$svc.pid"
+    echo "export ${URL_VAR[$svc]}='http://127.0.0.1:$port'" >>"$DIR/env"
+  done
+  # shellcheck disable=SC1091
+  . "$DIR/env"
+  for svc in "${SERVICES[@]}"; do
+    local var=${URL_VAR[$svc]} ok=
+    for _ in $(seq 1 360); do  # up to 3 min: a busy broker is slow to open a new vhost
+      if curl -fs -o /dev/null "${!var}/ready"; then ok=1; break; fi
+      kill -0 "$(cat "$DIR/$svc.pid")" 2>/dev/null || break
+      sleep 0.5
+    done
+    [[ -n $ok ]] || { say "$svc did not become ready; tail of its log:"; tail -20 "$DIR/$svc.log" >&2; stop; exit 1; }
+    say "$svc ready on ${!var}"
+  done
+  cat "$DIR/env"
+}
+
+stop() {
+  [[ -f $DIR/env ]] || { say "not started"; return 0; }
+  # shellcheck disable=SC1091
+  . "$DIR/env"
+  for svc in "${SERVICES[@]}"; do
+    local pidfile=$DIR/$svc.pid pid
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    fi
+    rm -f "$pidfile"
+  done
+  mgmt DELETE "vhosts/$RABBITMQ_VHOST" >/dev/null 2>&1 || true
+  if [[ ${KEEP_SCHEMAS:-} != 1 ]]; then
+    for svc in "${SERVICES[@]}"; do
+      psql "${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/complaints}" -qc \
+        "DROP SCHEMA IF EXISTS test_${OPS_SUITE_ID}_${svc%%-*} CASCADE" >/dev/null 2>&1 || true
+    done
+  fi
+  rm -f "$DIR/env"
+  say "stopped; vhost $RABBITMQ_VHOST deleted"
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,179 @@
+//! Complaint events through the envelope's JSON, as consumers see them.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::event::{exchanges, Envelope, EventType, Metadata};
+
+fn one_of_each() -> Vec<ComplaintEvent> {
+    vec![
+        created(),
+        ComplaintEvent::Assigned(ComplaintAssigned {
+            agent_id: agent("a2"),
+            previous_agent_id: Some(agent("a1")),
+        }),
+        processed("a1"),
+        resolved("a1"),
+        closed(),
+        ComplaintEvent::Reopened(ComplaintReopened {
+            reason: reason("Still broken."),
+            agent_id: None,
+            sla_deadline: days(3),
+        }),
+        ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+            from: Priority::Low,
+            to: Priority::Critical,
+            reason: None,
+            sla_deadline: hours(4),
+        }),
+        ComplaintEvent::Escalated(ComplaintEscalated {
+            from: Priority::High,
+            to: Priority::Critical,
+            escalation_level: 2,
+            sla_deadline: hours(30),
+        }),
+        ComplaintEvent::CompensationRequired(ComplaintCompensationRequired {
+            agent_id: agent("ghost"),
+            reason: reason("unknown agent"),
+            failed_step: "NOTIFY_ASSIGNEE".into(),
+        }),
+        ComplaintEvent::AssignmentReverted(ComplaintAssignmentReverted {
+            agent_id: agent("ghost"),
+            reason: reason("unknown agent"),
+        }),
+    ]
+}
+
+fn metadata() -> Metadata {
+    Metadata::new("complaint-service", "req-1".into(), t0())
+}
+
+#[test]
+fn every_complaint_event_round_trips_through_envelope_json() {
+    let events = one_of_each();
+    let types: Vec<EventType> = events.iter().map(ComplaintEvent::event_type).collect();
+    let complaint_types: Vec<EventType> = EventType::ALL
+        .iter()
+        .copied()
+        .filter(|t| t.is_complaint_event())
+        .collect();
+    assert_eq!(types, complaint_types, "one of each, in catalogue order");
+
+    for event in events {
+        let envelope = event.to_envelope(ID, metadata());
+        assert_eq!(envelope.aggregate_type, AGGREGATE_TYPE);
+        assert_eq!(envelope.aggregate_id, ID);
+        assert_eq!(envelope.exchange(), Some(exchanges::COMPLAINTS));
+        let wire = serde_json::to_string(&envelope).unwrap();
+        let decoded: Envelope = serde_json::from_str(&wire).unwrap();
+        assert_eq!(decoded, envelope);
+        assert_eq!(
+            ComplaintEvent::from_envelope(&decoded).unwrap(),
+            Some(event)
+        );
+    }
+}
+
+#[test]
+fn created_data_reads_as_documented() {
+    let wire = json!({
+        "title": "Invoice charged twice",
+        "description": "May's invoice was debited twice.",
+        "category": "billing",
+        "priority": "MEDIUM",
+        "customer": { "id": "customer-42", "name": "Ada Lovelace", "email": "ada@example.com" },
+        "slaDeadline": "2024-05-04T10:00:00Z"
+    });
+    let event = ComplaintEvent::from_parts("COMPLAINT_CREATED", &wire).unwrap();
+    assert_eq!(event, Some(created()));
+    assert_eq!(created().to_data(), wire);
+}
+
+#[test]
+fn event_data_uses_camel_case_and_omits_what_is_absent() {
+    let data: Vec<Value> = one_of_each().iter().map(ComplaintEvent::to_data).collect();
+    assert_eq!(data[1], json!({ "agentId": "a2", "previousAgentId": "a1" }));
+    assert_eq!(data[2], json!({ "agentId": "a1" }));
+    assert_eq!(data[4], json!({}));
+    assert_eq!(
+        data[5],
+        json!({ "reason": "Still broken.", "slaDeadline": "2024-05-04T10:00:00Z" })
+    );
+    assert_eq!(
+        data[7],
+        json!({ "from": "HIGH", "to": "CRITICAL", "escalationLevel": 2,
+                "slaDeadline": "2024-05-02T16:00:00Z" })
+    );
+    assert_eq!(
+        data[8],
+        json!({ "agentId": "ghost", "reason": "unknown agent", "failedStep": "NOTIFY_ASSIGNEE" })
+    );
+}
+
+#[test]
+fn other_and_unknown_types_are_not_complaint_events() {
+    let data = json!({ "anything": true });
+    for name in [
+        "NOTIFICATION_SENT",
+        "SAGA_STARTED",
+        "COMPLAINT_ARCHIVED",
+        "",
+    ] {
+        assert!(
+            ComplaintEvent::from_parts(name, &data).unwrap().is_none(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn complaint_data_of_the_wrong_shape_is_a_decode_error() {
+    let error =
+        ComplaintEvent::from_parts("COMPLAINT_ASSIGNED", &json!({ "agent": "a1" })).unwrap_err();
+    assert_eq!(error.event_type, EventType::ComplaintAssigned);
+    assert!(
+        error
+            .to_string()
+            .starts_with("invalid COMPLAINT_ASSIGNED data"),
+        "{error}"
+    );
+
+    let invalid_value = json!({ "agentId": "two words" });
+    assert!(ComplaintEvent::from_parts("COMPLAINT_ASSIGNED", &invalid_value).is_err());
+}
+
+#[test]
+fn a_stream_of_envelopes_folds_skipping_other_types() {
+    let mut envelopes = vec![
+        created().to_envelope(ID, metadata()),
+        assigned("a1").to_envelope(ID, metadata().with_version(2)),
+    ];
+    let mut saga = Envelope::new(EventType::SagaStarted, ID, "Saga", json!({}), metadata());
+    saga.metadata.timestamp = days(9);
+    envelopes.insert(1, saga);
+    let mut future = envelopes[0].clone();
+    future.event_type = "COMPLAINT_ARCHIVED".into();
+    envelopes.push(future);
+    envelopes[2].metadata.timestamp = hours(1);
+
+    let state = Complaint::from_envelopes(ID, &envelopes).unwrap();
+    assert_eq!(state.version, 2);
+    assert_eq!(state.status, Status::Assigned);
+    assert_eq!(state.updated_at, Some(hours(1)));
+
+    let mut broken = envelopes.clone();
+    broken[2].event_data = json!({});
+    assert!(Complaint::from_envelopes(ID, &broken).is_err());
+}
+
+#[test]
+fn the_state_serializes_for_an_api() {
+    let state = given(&[created(), assigned("a1")]);
+    let json = serde_json::to_value(&state).unwrap();
+    assert_eq!(json["status"], "ASSIGNED");
+    assert_eq!(json["assignee"], "a1");
+    assert_eq!(json["slaDeadline"], "2024-05-04T10:00:00Z");
+    assert_eq!(json["version"], 2);
+    let back: Complaint = serde_json::from_value(json).unwrap();
+    assert_eq!(back, state);
+}

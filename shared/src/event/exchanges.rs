@@ -1,0 +1,15 @@
+//! The RabbitMQ exchanges of the suite: durable topic exchanges, one per domain, plus the one
+//! replays are published to.
+
+pub const COMPLAINTS: &str = "complaints.events";
+pub const NOTIFICATIONS: &str = "notifications.events";
+pub const AUDIT: &str = "audit.events";
+pub const SAGA: &str = "saga.events";
+pub const ERRORS: &str = "errors.events";
+
+/// Where replayed events are re-published, apart from the live domain exchanges, so a replay
+/// never triggers live side effects (notifications, compensations) by accident.
+pub const REPLAY: &str = "events.replay";
+
+/// The five domain exchanges, which carry every event of the catalogue (not [`REPLAY`]).
+pub const DOMAIN_EXCHANGES: [&str; 5] = [COMPLAINTS, NOTIFICATIONS, AUDIT, SAGA, ERRORS];

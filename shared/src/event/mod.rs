@@ -1,0 +1,16 @@
+//! The event envelope and catalogue (DESIGN.md, "Event envelope" and "Event catalogue").
+//!
+//! Every event of every service travels as an [`Envelope`]: a JSON document with camelCase
+//! fields whose `eventData` is free-form and whose `eventType` names one entry of the
+//! catalogue ([`EventType`]). The type stays a plain string in the envelope so that an event
+//! of a type added later still decodes: consumers ask [`Envelope::known_type`] and ignore what
+//! they do not know. The catalogue says where each type is published ([`EventType::exchange`],
+//! [`EventType::routing_key`]) and in which Redis stream it is kept ([`EventType::stream`]).
+
+mod catalogue;
+mod envelope;
+pub mod exchanges;
+pub mod streams;
+
+pub use catalogue::{EventType, UnknownEventType};
+pub use envelope::{Envelope, Metadata};

@@ -1,0 +1,15 @@
+//! HTTP basics every service shares: the JSON error shape, extractors that reject with it,
+//! correlation ids, probes and metrics, dead-letter operations, and the server itself.
+
+pub mod correlation;
+pub mod dead_letters;
+pub mod error;
+pub mod extract;
+pub mod probes;
+pub mod server;
+
+pub use correlation::CorrelationId;
+pub use error::{ApiError, ErrorBody};
+pub use extract::{Json, Path, Query};
+pub use probes::Readiness;
+pub use server::{serve, service_router, HttpSettings, Operations};

@@ -1,0 +1,22 @@
+//! The inbox: a consumer records each event id it has handled in the same transaction as the
+//! effect, so a redelivered event is recognised and skipped (effectively-once effects).
+//! The table (`processed_events (consumer, event_id)`) is created by each service's migration.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Records that `consumer` handles `event_id` now; `false` if it already had.
+pub async fn first_time(
+    tx: &mut PgConnection,
+    consumer: &str,
+    event_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}

@@ -1,0 +1,15 @@
+//! What every service of the complaint suite shares: the pure complaint domain, the event
+//! envelope and catalogue, messaging on RabbitMQ, configuration, telemetry and HTTP basics.
+
+pub mod complaint;
+pub mod config;
+pub mod event;
+pub mod http;
+pub mod inbox;
+pub mod lifecycle;
+pub mod messaging;
+pub mod outbox;
+pub mod postgres;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod test_support;

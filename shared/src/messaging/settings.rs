@@ -1,0 +1,42 @@
+//! Broker settings every service shares.
+
+use super::{retry::RetryPolicy, topology::WorkQueueType};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BrokerSettings {
+    /// `amqp://user:pass@host:port/vhost`; read from `RABBITMQ_URL`.
+    pub url: String,
+    /// Shown in the management UI; also the `source` of events this process raises itself.
+    pub service_name: String,
+    /// Deliveries in flight per consumer.
+    pub prefetch: u16,
+    /// Up to this many ready deliveries are handed to a handler at once.
+    pub batch_size: usize,
+    /// How long a publish may wait for a connection and then for the broker's confirm.
+    #[serde(with = "crate::config::millis")]
+    pub publish_timeout: Duration,
+    /// The longest wait between two reconnect attempts.
+    #[serde(with = "crate::config::millis")]
+    pub reconnect_max_delay: Duration,
+    pub retry: RetryPolicy,
+    /// Quorum (the default) or classic work queues; see [`WorkQueueType`].
+    pub work_queue_type: WorkQueueType,
+}
+
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self {
+            url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+            service_name: "complaint-suite".to_owned(),
+            prefetch: 100,
+            batch_size: 50,
+            publish_timeout: Duration::from_secs(10),
+            reconnect_max_delay: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            work_queue_type: WorkQueueType::Quorum,
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The exchanges, queues and bindings a service needs, described as data first and then
+//! declared on the broker. Describing before declaring lets tests compare the plan with the
+//! broker's definitions and lets the reconnect path re-declare exactly the same thing.
+//!
+//! For every work queue `Q` the plan holds:
+//! - `Q` itself: a quorum queue whose broker-side dead letters (delivery limit exceeded) go to `Q.dlq`;
+//! - `Q.dlq`: where messages end that cannot be handled, with the reason in their headers. A
+//!   durable classic queue: it is written rarely and read by people, and a classic queue
+//!   returns peeked messages to their place, keeping the DLQ in arrival order;
+//! - `Q.retry.<ms>ms`: one classic TTL queue per backoff delay. A failed message is published
+//!   there through the default exchange; when its TTL expires the broker dead-letters it straight
+//!   back into `Q` (again through the default exchange), so a retry reaches only the queue whose
+//!   handler failed, never the other queues bound to the same routing key.
+
+use super::retry::RetryPolicy;
+use crate::event::exchanges;
+use lapin::{
+    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    types::{AMQPValue, FieldTable, LongString},
+    Channel, ExchangeKind,
+};
+use std::time::Duration;
+
+/// Unroutable events land here (every domain exchange names it as its alternate exchange),
+/// so a publish with no bound queue is kept for an operator instead of being returned or lost.
+pub const UNROUTED: &str = "events.unrouted";
+/// Quorum queues dead-letter a message redelivered this often (a handler that crashes the process).
+pub const DELIVERY_LIMIT: i64 = 20;
+const UNROUTED_MAX_LENGTH: i64 = 100_000;
+
+pub fn dlq_name(queue: &str) -> String {
+    format!("{queue}.dlq")
+}
+
+pub fn retry_queue_name(queue: &str, delay: Duration) -> String {
+    format!("{queue}.retry.{}ms", delay.as_millis())
+}
+
+/// A work queue and what it listens to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub name: String,
+    pub bindings: Vec<Binding>,
+    /// One consumer at a time across all instances, so one complaint's events stay in order.
+    pub single_active_consumer: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub exchange: String,
+    pub routing_key: String,
+}
+
+impl QueueSpec {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            bindings: Vec::new(),
+            single_active_consumer: true,
+        }
+    }
+
+    pub fn bind(mut self, exchange: &str, routing_key: &str) -> Self {
+        self.bindings.push(Binding {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+        });
+        self
+    }
+
+    /// Every event of every domain exchange.
+    pub fn bind_all_domain_events(self) -> Self {
+        exchanges::DOMAIN_EXCHANGES
+            .iter()
+            .fold(self, |spec, exchange| spec.bind(exchange, "#"))
+    }
+
+    pub fn dlq(&self) -> String {
+        dlq_name(&self.name)
+    }
+}
+
+/// The whole topology of one service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    pub queues: Vec<QueueSpec>,
+    pub retry: RetryPolicy,
+    pub work_queue_type: WorkQueueType,
+}
+
+/// The type of the work queues. Quorum in every deployment; the integration tests run classic
+/// work queues (`test_support::broker`) because one RabbitMQ 3.10 on two cores wedges under
+/// the hundreds of quorum queues a test run's vhosts add up to. The shared messaging tests and
+/// the ops checks (real binaries, default settings) exercise the quorum configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkQueueType {
+    #[default]
+    Quorum,
+    Classic,
+}
+
+/// A queue or exchange argument, in a form both AMQP and JSON definitions can take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeDecl {
+    pub name: String,
+    /// "topic" or "fanout".
+    pub kind: &'static str,
+    pub arguments: Vec<(&'static str, Arg)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueDecl {
+    pub name: String,
+    pub arguments: Vec<(&'static str, Arg)>,
+}
+
+/// Everything to declare, in the order it must be declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declarations {
+    pub exchanges: Vec<ExchangeDecl>,
+    pub queues: Vec<QueueDecl>,
+    pub bindings: Vec<(String, Binding)>,
+}
+
+impl Topology {
+    pub fn new(retry: RetryPolicy) -> Self {
+        Self {
+            queues: Vec::new(),
+            retry,
+            work_queue_type: WorkQueueType::Quorum,
+        }
+    }
+
+    pub fn with_queue(mut self, queue: QueueSpec) -> Self {
+        self.queues.push(queue);
+        self
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&QueueSpec> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// The declarations, as data. Every service declares all exchanges: publishers and
+    /// consumers may start in any order.
+    pub fn declarations(&self) -> Declarations {
+        let mut exchanges_to_declare = vec![ExchangeDecl {
+            name: UNROUTED.to_owned(),
+            kind: "fanout",
+            arguments: Vec::new(),
+        }];
+        exchanges_to_declare.extend(
+            exchanges::DOMAIN_EXCHANGES
+                .iter()
+                .chain([&exchanges::REPLAY])
+                .map(|name| ExchangeDecl {
+                    name: (*name).to_owned(),
+                    kind: "topic",
+                    arguments: vec![("alternate-exchange", Arg::Str(UNROUTED.to_owned()))],
+                }),
+        );
+
+        let mut queues = vec![QueueDecl {
+            name: UNROUTED.to_owned(),
+            arguments: vec![
+                ("x-queue-type", Arg::Str("classic".into())),
+                ("x-max-length", Arg::Int(UNROUTED_MAX_LENGTH)),
+            ],
+        }];
+        let mut bindings = vec![(
+            UNROUTED.to_owned(),
+            Binding {
+                exchange: UNROUTED.to_owned(),
+                routing_key: String::new(),
+            },
+        )];
+        for spec in &self.queues {
+            queues.extend(self.queue_declarations(spec));
+            bindings.extend(spec.bindings.iter().map(|b| (spec.name.clone(), b.clone())));
+        }
+        Declarations {
+            exchanges: exchanges_to_declare,
+            queues,
+            bindings,
+        }
+    }
+
+    fn queue_declarations(&self, spec: &QueueSpec) -> Vec<QueueDecl> {
+        let mut work_args = vec![
+            ("x-dead-letter-exchange", Arg::Str(String::new())),
+            ("x-dead-letter-routing-key", Arg::Str(spec.dlq())),
+        ];
+        match self.work_queue_type {
+            WorkQueueType::Quorum => {
+                work_args.insert(0, ("x-queue-type", Arg::Str("quorum".into())));
+                work_args.push(("x-delivery-limit", Arg::Int(DELIVERY_LIMIT)));
+            }
+            WorkQueueType::Classic => {
+                work_args.insert(0, ("x-queue-type", Arg::Str("classic".into())));
+            }
+        }
+        if spec.single_active_consumer {
+            work_args.push(("x-single-active-consumer", Arg::Bool(true)));
+        }
+        let mut decls = vec![
+            QueueDecl {
+                name: spec.name.clone(),
+                arguments: work_args,
+            },
+            QueueDecl {
+                name: spec.dlq(),
+                arguments: vec![("x-queue-type", Arg::Str("classic".into()))],
+            },
+        ];
+        decls.extend(
+            self.retry
+                .distinct_delays()
+                .into_iter()
+                .map(|delay| QueueDecl {
+                    name: retry_queue_name(&spec.name, delay),
+                    arguments: vec![
+                        ("x-queue-type", Arg::Str("classic".into())),
+                        ("x-message-ttl", Arg::Int(delay.as_millis() as i64)),
+                        ("x-dead-letter-exchange", Arg::Str(String::new())),
+                        ("x-dead-letter-routing-key", Arg::Str(spec.name.clone())),
+                    ],
+                }),
+        );
+        decls
+    }
+
+    /// Declares everything on the broker; idempotent, and run again after every reconnect.
+    pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        let plan = self.declarations();
+        let durable_exchange = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        for exchange in &plan.exchanges {
+            let kind = match exchange.kind {
+                "fanout" => ExchangeKind::Fanout,
+                _ => ExchangeKind::Topic,
+            };
+            channel
+                .exchange_declare(
+                    exchange.name.as_str().into(),
+                    kind,
+                    durable_exchange,
+                    field_table(&exchange.arguments),
+                )
+                .await?;
+        }
+        let durable_queue = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        for queue in &plan.queues {
+            channel
+                .queue_declare(
+                    queue.name.as_str().into(),
+                    durable_queue,
+                    field_table(&queue.arguments),
+                )
+                .await?;
+        }
+        for (queue, binding) in &plan.bindings {
+            channel
+                .queue_bind(
+                    queue.as_str().into(),
+                    binding.exchange.as_str().into(),
+                    binding.routing_key.as_str().into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn field_table(arguments: &[(&'static str, Arg)]) -> FieldTable {
+    let mut table = FieldTable::default();
+    for (key, value) in arguments {
+        table.insert((*key).into(), value.to_amqp());
+    }
+    table
+}
+
+impl Arg {
+    fn to_amqp(&self) -> AMQPValue {
+        match self {
+            Arg::Str(s) => AMQPValue::LongString(LongString::from(s.as_str())),
+            Arg::Int(i) => AMQPValue::LongLongInt(*i),
+            Arg::Bool(b) => AMQPValue::Boolean(*b),
+        }
+    }
+
+    /// The argument as it appears in RabbitMQ's JSON definitions.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Arg::Str(s) => s.clone().into(),
+            Arg::Int(i) => (*i).into(),
+            Arg::Bool(b) => (*b).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit_topology() -> Topology {
+        Topology::new(RetryPolicy::default())
+            .with_queue(QueueSpec::new("audit-service.all-events").bind_all_domain_events())
+    }
+
+    #[test]
+    fn every_work_queue_has_a_dlq_and_one_delay_queue_per_backoff_step() {
+        let names: Vec<String> = audit_topology()
+            .declarations()
+            .queues
+            .into_iter()
+            .map(|q| q.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                UNROUTED,
+                "audit-service.all-events",
+                "audit-service.all-events.dlq",
+                "audit-service.all-events.retry.1000ms",
+                "audit-service.all-events.retry.2000ms",
+                "audit-service.all-events.retry.4000ms",
+                "audit-service.all-events.retry.8000ms",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_delay_queue_sends_expired_messages_back_to_its_work_queue_only() {
+        let plan = audit_topology().declarations();
+        let retry = plan
+            .queues
+            .iter()
+            .find(|q| q.name.ends_with("retry.2000ms"))
+            .expect("delay queue");
+        assert!(retry
+            .arguments
+            .contains(&("x-dead-letter-exchange", Arg::Str(String::new()))));
+        assert!(retry.arguments.contains(&(
+            "x-dead-letter-routing-key",
+            Arg::Str("audit-service.all-events".into())
+        )));
+        assert!(retry.arguments.contains(&("x-message-ttl", Arg::Int(2000))));
+    }
+
+    #[test]
+    fn binding_all_domain_events_covers_the_five_exchanges() {
+        let plan = audit_topology().declarations();
+        let bound: Vec<&str> = plan
+            .bindings
+            .iter()
+            .filter(|(q, _)| q == "audit-service.all-events")
+            .map(|(_, b)| b.exchange.as_str())
+            .collect();
+        assert_eq!(bound, exchanges::DOMAIN_EXCHANGES);
+    }
+
+    #[test]
+    fn every_domain_exchange_keeps_unroutable_events() {
+        let plan = audit_topology().declarations();
+        let topic_exchanges: Vec<&ExchangeDecl> = plan
+            .exchanges
+            .iter()
+            .filter(|e| e.kind == "topic")
+            .collect();
+        assert_eq!(topic_exchanges.len(), exchanges::DOMAIN_EXCHANGES.len() + 1);
+        assert!(topic_exchanges.iter().all(|e| e
+            .arguments
+            .contains(&("alternate-exchange", Arg::Str(UNROUTED.into())))));
+    }
+}

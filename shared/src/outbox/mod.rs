@@ -1,0 +1,50 @@
+//! The transactional outbox: a service's state change and the events it publishes commit in
+//! one PostgreSQL transaction; a relay then publishes them to RabbitMQ, in order, with
+//! publisher confirms, and marks them sent only after the broker's confirm.
+//!
+//! The `outbox` table is created by each service's own migration:
+//! `outbox (position BIGSERIAL PRIMARY KEY, event_id UUID UNIQUE, envelope JSONB,
+//! created_at, published_at)` with a partial index on the unpublished rows.
+//!
+//! Several instances may run a relay: each batch is taken under a transaction-level advisory
+//! lock, so exactly one relay publishes at a time (order is kept across instances) and a row is
+//! never published by two relays at once. A relay killed between the broker's confirm and the
+//! commit leaves its rows unmarked; they are published again, with the same eventId, which
+//! consumers dedupe.
+
+mod relay;
+
+pub use relay::{Relay, RelaySettings};
+
+use crate::event::Envelope;
+use sqlx::PgConnection;
+
+/// The NOTIFY channel of the outbox in the current schema (one per schema, so services and
+/// tests sharing a database never wake each other).
+const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
+
+/// Adds `events` to the outbox inside the caller's transaction; the relay is woken on commit.
+pub async fn enqueue(tx: &mut PgConnection, events: &[Envelope]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
+    let bodies: Vec<serde_json::Value> = events
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO outbox (event_id, envelope)
+         SELECT event_id, envelope FROM UNNEST($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS t(event_id, envelope, n)
+         ORDER BY n",
+    )
+    .bind(&ids)
+    .bind(&bodies)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}

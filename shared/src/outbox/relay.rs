@@ -1,0 +1,193 @@
+//! The relay: wakes on the outbox's NOTIFY (with a slow poll as a safety net), takes the oldest
+//! unpublished rows under the relay lock, publishes them in order with confirms, marks them.
+
+use super::CHANNEL_SQL;
+use crate::{event::Envelope, lifecycle::Background, messaging::Publisher};
+use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgListener, PgPool, Row};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelaySettings {
+    /// Off only in tests that need events to stay in the outbox.
+    pub enabled: bool,
+    /// Rows published per round trip under load.
+    pub batch_size: i64,
+    /// The safety-net poll, should a notification be missed.
+    #[serde(with = "crate::config::millis")]
+    pub poll_interval: Duration,
+    /// Published rows are deleted after this long.
+    #[serde(with = "crate::config::millis")]
+    pub retention: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+pub struct Relay {
+    pool: PgPool,
+    publisher: Publisher,
+    settings: RelaySettings,
+    shutdown: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Publish(#[from] crate::messaging::PublishError),
+}
+
+const CLEANUP_EVERY: Duration = Duration::from_secs(600);
+
+impl Relay {
+    /// Starts relaying in the background until the service stops.
+    pub fn spawn(
+        pool: PgPool,
+        publisher: Publisher,
+        settings: RelaySettings,
+        background: &Background,
+    ) {
+        if !settings.enabled {
+            tracing::warn!("the outbox relay is disabled by configuration");
+            return;
+        }
+        let relay = Relay {
+            pool,
+            publisher,
+            settings,
+            shutdown: background.shutdown.clone(),
+        };
+        background.tracker.spawn(relay.run());
+    }
+
+    async fn run(self) {
+        let mut listener = self.listen().await;
+        let mut poll = tokio::time::interval(self.settings.poll_interval);
+        let mut cleanup = tokio::time::interval(CLEANUP_EVERY);
+        let mut failures = 0u32;
+        while !self.shutdown.is_cancelled() {
+            match self.relay_batch().await {
+                Ok(count) if count == self.settings.batch_size as usize => {
+                    failures = 0;
+                    continue; // more are waiting
+                }
+                Ok(_) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    tracing::warn!(%error, ?pause, "outbox relay failed; retrying");
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
+                }
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = poll.tick() => {}
+                _ = cleanup.tick() => self.delete_old_rows().await,
+                woke = next_notification(&mut listener) => {
+                    if !woke {
+                        listener = self.listen().await;
+                    }
+                }
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let channel: Result<String, sqlx::Error> =
+            sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
+                .fetch_one(&self.pool)
+                .await;
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(&channel.ok()?).await.ok()?;
+        Some(listener)
+    }
+
+    /// Publishes the oldest unpublished rows; returns how many.
+    async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let mut tx = self.pool.begin().await?;
+        let leader: bool = sqlx::query_scalar(&format!(
+            "SELECT pg_try_advisory_xact_lock(hashtext({CHANNEL_SQL}))"
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        if !leader {
+            return Ok(0); // another instance is relaying; it keeps the order
+        }
+        let rows = sqlx::query(
+            "SELECT position, envelope FROM outbox WHERE published_at IS NULL
+             ORDER BY position LIMIT $1",
+        )
+        .bind(self.settings.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            metrics::gauge!("outbox_pending").set(0.0);
+            return Ok(0);
+        }
+        let mut positions = Vec::with_capacity(rows.len());
+        let mut envelopes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let position: i64 = row.try_get("position")?;
+            let body: serde_json::Value = row.try_get("envelope")?;
+            positions.push(position);
+            match serde_json::from_value::<Envelope>(body) {
+                Ok(envelope) => envelopes.push(envelope),
+                // Written by `enqueue` from an Envelope, so this is corruption: keep the row
+                // (marked, not deleted) and shout, rather than block every later event.
+                Err(error) => {
+                    tracing::error!(position, %error, "outbox row is not an envelope; skipped");
+                    metrics::counter!("outbox_corrupt_rows_total").increment(1);
+                }
+            }
+        }
+        self.publisher.publish_all(&envelopes).await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE position = ANY($1)")
+            .bind(&positions)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        metrics::counter!("outbox_relayed_total").increment(rows.len() as u64);
+        Ok(rows.len())
+    }
+
+    async fn delete_old_rows(&self) {
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(self.settings.retention).unwrap_or(chrono::Duration::MAX);
+        if let Err(error) =
+            sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await
+        {
+            tracing::warn!(%error, "could not delete old outbox rows");
+        }
+    }
+}
+
+/// Waits for the next NOTIFY; `false` if the listener is gone (then the caller reconnects,
+/// and meanwhile the poll keeps the relay going).
+async fn next_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => l.recv().await.is_ok(),
+        None => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            false
+        }
+    }
+}

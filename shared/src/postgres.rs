@@ -1,0 +1,62 @@
+//! PostgreSQL pools: one schema per service (and per test), created on first connect.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Executor, PgPool,
+};
+use std::{str::FromStr, time::Duration};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`.
+    pub url: String,
+    /// Every table of the service lives in this schema (tests use a fresh one each).
+    pub schema: String,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn new(schema: &str) -> Self {
+        Self {
+            url: "postgres://postgres:postgres@127.0.0.1:5432/complaints".to_owned(),
+            schema: schema.to_owned(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self::new("public")
+    }
+}
+
+/// A pool whose connections all use `settings.schema`, which is created if missing.
+pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    if !settings
+        .schema
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(sqlx::Error::Configuration(
+            format!("schema name {:?} must be [A-Za-z0-9_]", settings.schema).into(),
+        ));
+    }
+    let options = PgConnectOptions::from_str(&settings.url)?;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.clone())
+        .await?;
+    admin
+        .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", settings.schema).as_str())
+        .await?;
+    admin.close().await;
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.options([("search_path", settings.schema.as_str())]))
+        .await
+}

@@ -1,0 +1,181 @@
+//! A RabbitMQ vhost of its own for each test, made through the management API.
+
+use super::{env_or, unique};
+use reqwest::Url;
+use serde_json::json;
+
+#[derive(Clone, Debug)]
+pub struct TestVhost {
+    pub name: String,
+    /// `amqp://…/<vhost>`, for the services under test.
+    pub amqp_url: String,
+    management: Url,
+    user: String,
+    password: String,
+}
+
+/// The management API answers in milliseconds when healthy; a broker stuck on vhost
+/// operations should fail the test with a clear message, not hang it.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
+impl TestVhost {
+    /// Creates `test-…` and grants the management user every permission on it.
+    pub async fn create() -> TestVhost {
+        let management = Url::parse(&env_or(
+            "RABBITMQ_MANAGEMENT_URL",
+            "http://guest:guest@127.0.0.1:15672",
+        ))
+        .expect("RABBITMQ_MANAGEMENT_URL is a URL");
+        let user = management.username().to_owned();
+        let password = management.password().unwrap_or_default().to_owned();
+        let amqp_base = env_or("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
+        let amqp_base = amqp_base
+            .rsplit_once('/')
+            .map_or(amqp_base.as_str(), |(base, _)| base)
+            .to_owned();
+        let name = unique("test-");
+        let vhost = TestVhost {
+            amqp_url: format!("{amqp_base}/{name}"),
+            name,
+            management,
+            user,
+            password,
+        };
+        vhost
+            .put(&format!("api/vhosts/{}", vhost.name), json!({}))
+            .await;
+        vhost
+            .put(
+                &format!("api/permissions/{}/{}", vhost.name, vhost.user),
+                json!({"configure": ".*", "write": ".*", "read": ".*"}),
+            )
+            .await;
+        vhost
+    }
+
+    async fn put(&self, path: &str, body: serde_json::Value) {
+        let url = self.api(path);
+        let response = client()
+            .put(url)
+            .basic_auth(&self.user, Some(&self.password))
+            .json(&body)
+            .send()
+            .await
+            .expect("the RabbitMQ management API answers within 30 s (is the plugin enabled? is the broker stuck deleting vhosts?)");
+        assert!(
+            response.status().is_success(),
+            "PUT {path}: {}",
+            response.status()
+        );
+    }
+
+    fn api(&self, path: &str) -> Url {
+        let mut url = self.management.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.join(path).expect("a valid API path")
+    }
+
+    /// A GET on the management API, as JSON.
+    pub async fn management_get(&self, path: &str) -> serde_json::Value {
+        client()
+            .get(self.api(path))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .expect("the management API answers")
+            .json()
+            .await
+            .expect("JSON from the management API")
+    }
+
+    /// Force-closes every client connection of this vhost, as a broker restart or a network
+    /// cut would (`rabbitmqctl close_all_connections -p <vhost>`).
+    pub async fn close_connections(&self) {
+        let status = tokio::process::Command::new("rabbitmqctl")
+            .args([
+                "close_all_connections",
+                "-p",
+                &self.name,
+                "closed by a test",
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .await
+            .expect("rabbitmqctl runs");
+        assert!(status.success(), "rabbitmqctl close_all_connections failed");
+    }
+
+    /// The number of client connections open on this vhost, as the broker sees it now.
+    pub async fn connection_count(&self) -> usize {
+        let output = tokio::process::Command::new("rabbitmqctl")
+            .args(["list_connections", "-q", "vhost"])
+            .output()
+            .await
+            .expect("rabbitmqctl runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|line| line.trim() == self.name)
+            .count()
+    }
+
+    /// A queue of the test's own (exclusive, deleted with its connection) bound to `exchange`
+    /// with `routing_key`, and a consumer on it (acks are the caller's, unless it consumes
+    /// with `no_ack`). The exchange must exist: a service on the vhost has declared it.
+    pub async fn tap(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        no_ack: bool,
+    ) -> (lapin::Connection, lapin::Consumer) {
+        use lapin::{
+            options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
+            types::FieldTable,
+            Connection, ConnectionProperties,
+        };
+        let connection = Connection::connect(&self.amqp_url, ConnectionProperties::default())
+            .await
+            .expect("connect to RabbitMQ");
+        let channel = connection.create_channel().await.expect("a channel");
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("declare the tap queue");
+        channel
+            .queue_bind(
+                queue.name().as_str().into(),
+                exchange.into(),
+                routing_key.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("bind the tap queue");
+        let consumer = channel
+            .basic_consume(
+                queue.name().as_str().into(),
+                "tap".into(),
+                BasicConsumeOptions {
+                    no_ack,
+                    ..BasicConsumeOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("consume the tap queue");
+        (connection, consumer)
+    }
+}
