@@ -5,7 +5,7 @@ use crate::{
     harness::{spawn_app, TestApp},
 };
 use serde_json::Value;
-use shared::event::EventType;
+use shared::{event::EventType, test_support::metrics_with};
 
 /// An app with `count` entries recorded; their sequences and event ids, in chain order.
 async fn app_with_entries(count: usize) -> (TestApp, Vec<(i64, String)>) {
@@ -140,20 +140,16 @@ async fn verification_runs_are_counted_in_the_metrics() {
     ))
     .await;
     assert_eq!(app.verify().await["valid"], false);
-    let response = reqwest::get(format!("{}/metrics", app.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for name in [
-        "audit_verifications_total{outcome=\"valid\"}",
-        "audit_verifications_total{outcome=\"broken\"}",
-        "audit_verification_failures_total",
-        "audit_events_recorded_total{event_type=\"COMPLAINT_PRIORITY_CHANGED\"}",
-        "audit_lag_seconds",
-    ] {
-        assert!(response.contains(name), "{name} missing from /metrics");
-    }
+    metrics_with(
+        &app.address,
+        &[
+            "audit_verifications_total{outcome=\"valid\"}",
+            "audit_verifications_total{outcome=\"broken\"}",
+            "audit_verification_failures_total",
+            "audit_events_recorded_total{event_type=\"COMPLAINT_PRIORITY_CHANGED\"}",
+            "audit_lag_seconds",
+        ],
+    )
+    .await;
     app.stop().await;
 }

@@ -4,6 +4,7 @@
 use crate::harness::{spawn_app, spawn_app_with, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use shared::test_support::metrics_with;
 
 /// Complaint `n` taken `n % 6` steps into a varied history.
 async fn history(app: &TestApp, n: usize) {
@@ -105,22 +106,18 @@ async fn the_projector_reports_its_lag_and_its_work_in_metrics() {
     assert_eq!(status["checkpointPosition"], status["lastPosition"]);
 
     app.get("/api/complaints").await;
-    let metrics = reqwest::get(format!("{}/metrics", app.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for expected in [
-        "command_executions_total{command=\"create\",outcome=\"success\"}",
-        "command_executions_total{command=\"assign\",outcome=\"success\"}",
-        "query_executions_total{query=\"list\"}",
-        "projection_updates_total",
-        "projection_lag_events",
-        "projection_lag_seconds",
-    ] {
-        assert!(metrics.contains(expected), "missing {expected}");
-    }
+    metrics_with(
+        &app.address,
+        &[
+            "command_executions_total{command=\"create\",outcome=\"success\"} 1",
+            "command_executions_total{command=\"assign\",outcome=\"success\"} 1",
+            "query_executions_total{query=\"list\"}",
+            "projection_updates_total",
+            "projection_lag_events",
+            "projection_lag_seconds",
+        ],
+    )
+    .await;
     app.stop().await;
 }
 

@@ -5,6 +5,7 @@ use crate::{
     complaints::ComplaintScript,
     harness::{spawn_app, spawn_app_with, Options},
 };
+use shared::test_support::metrics_with;
 
 #[tokio::test]
 async fn a_flaky_recipient_is_retried_until_the_mail_goes_through() {
@@ -32,23 +33,16 @@ async fn a_flaky_recipient_is_retried_until_the_mail_goes_through() {
         .matching("NOTIFICATION_FAILED", |d| d["complaintId"] == id.as_str())
         .is_empty());
 
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for name in [
-        "notifications_sent_total",
-        "notifications_retried_total",
-        "notification_delivery_duration_seconds",
-        "notifications_pending",
-    ] {
-        assert!(metrics.contains(name), "{name} missing from /metrics");
-    }
+    metrics_with(
+        &app.address,
+        &[
+            "notifications_sent_total",
+            "notifications_retried_total",
+            "notification_delivery_duration_seconds",
+            "notifications_pending",
+        ],
+    )
+    .await;
     app.stop().await;
 }
 

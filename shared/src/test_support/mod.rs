@@ -78,3 +78,31 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The text of `{address}/metrics` once every one of `series` appears in it. Services record
+/// a metric just after the effect a test can observe (a stored row, a published event), so a
+/// scrape taken the moment the effect shows may still precede the count; this waits for it.
+pub async fn metrics_with(address: &str, series: &[&str]) -> String {
+    let url = format!("{address}/metrics");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match reqwest::get(&url).await {
+            Ok(response) if response.status().is_success() => {
+                response.text().await.unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let missing: Vec<&str> = series
+            .iter()
+            .copied()
+            .filter(|name| !text.contains(name))
+            .collect();
+        if missing.is_empty() {
+            return text;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("{url} still lacks {missing:?} after 10 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
