@@ -3,7 +3,7 @@
 //! net; and the rebuild, which replays every event into an empty read model.
 
 use serde::Serialize;
-use sqlx::{postgres::PgListener, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use std::{
     collections::BTreeSet,
     sync::Arc,
@@ -19,7 +19,11 @@ use crate::{
     metrics,
     store::{self, events::CHANNEL_SQL, projection::Checkpoint},
 };
-use shared::{complaint::Complaint, lifecycle::Background};
+use shared::{
+    complaint::Complaint,
+    lifecycle::{pause_after_failures, Background},
+    postgres::Wakeups,
+};
 
 /// While committed events are held back (an older appender is still running), look
 /// again after this, doubling up to the poll interval.
@@ -86,7 +90,7 @@ impl Projector {
     }
 
     async fn run(self) {
-        let mut listener = self.listen().await;
+        let mut wakeups = Wakeups::listen(&self.pool, CHANNEL_SQL).await;
         let mut poll = tokio::time::interval(self.settings.poll_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut retry = FIRST_RETRY;
@@ -105,7 +109,7 @@ impl Projector {
                 }
                 Err(error) => {
                     failures += 1;
-                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    let pause = pause_after_failures(failures);
                     tracing::warn!(%error, ?pause, "projector failed; retrying");
                     Some(pause)
                 }
@@ -121,11 +125,7 @@ impl Projector {
                 _ = poll.tick() => {}
                 _ = self.signals.wake.notified() => {}
                 _ = soon => {}
-                woke = next_notification(&mut listener) => {
-                    if !woke {
-                        listener = self.listen().await;
-                    }
-                }
+                _ = wakeups.next() => {}
             }
         }
         tracing::info!("projector stopped");
@@ -155,28 +155,6 @@ impl Projector {
             self.signals.advanced();
         }
         Ok(Some(applied))
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
-            .fetch_one(&self.pool)
-            .await
-            .ok()?;
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(&channel).await.ok()?;
-        Some(listener)
-    }
-}
-
-/// Waits for the next NOTIFY; `false` if the listener is gone (the caller reconnects; the
-/// poll keeps the projector going meanwhile).
-async fn next_notification(listener: &mut Option<PgListener>) -> bool {
-    match listener {
-        Some(l) => l.recv().await.is_ok(),
-        None => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            false
-        }
     }
 }
 

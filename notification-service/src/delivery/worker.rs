@@ -22,8 +22,11 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use futures_util::{stream, StreamExt};
-use shared::lifecycle::Background;
-use sqlx::{postgres::PgListener, PgPool};
+use shared::{
+    lifecycle::{pause_after_failures, Background},
+    postgres::Wakeups,
+};
+use sqlx::PgPool;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -66,7 +69,7 @@ impl DeliveryWorker {
     }
 
     async fn run(self) {
-        let mut listener = self.listen().await;
+        let mut wakeups = Wakeups::listen(&self.pool, store::WAKE_CHANNEL_SQL).await;
         let mut failures = 0u32;
         while !self.shutdown.is_cancelled() {
             let wait = match self.deliver_round().await {
@@ -80,7 +83,7 @@ impl DeliveryWorker {
                 }
                 Err(error) => {
                     failures += 1;
-                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    let pause = pause_after_failures(failures);
                     tracing::warn!(%error, ?pause, "notification delivery failed; retrying");
                     pause
                 }
@@ -88,21 +91,10 @@ impl DeliveryWorker {
             tokio::select! {
                 _ = self.shutdown.cancelled() => break,
                 _ = tokio::time::sleep(wait) => {}
-                woke = next_notification(&mut listener) => {
-                    if !woke {
-                        listener = self.listen().await;
-                    }
-                }
+                _ = wakeups.next() => {}
             }
         }
         tracing::info!("notification delivery stopped");
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let channel = store::wake_channel(&self.pool).await.ok()?;
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(&channel).await.ok()?;
-        Some(listener)
     }
 
     /// How long to sleep: until the next retry is due, at most the poll interval. Also
@@ -196,16 +188,4 @@ impl DeliveryWorker {
 
 fn wait_until(due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
     (due - now).to_std().unwrap_or(Duration::ZERO)
-}
-
-/// Waits for the next NOTIFY; `false` if the listener is gone (the caller reconnects, and
-/// meanwhile the poll keeps deliveries going).
-async fn next_notification(listener: &mut Option<PgListener>) -> bool {
-    match listener {
-        Some(l) => l.recv().await.is_ok(),
-        None => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            false
-        }
-    }
 }

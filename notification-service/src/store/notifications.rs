@@ -145,13 +145,6 @@ pub async fn wake_delivery(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// The name of the channel [`wake_delivery`] notifies, in the pool's schema.
-pub async fn wake_channel(pool: &PgPool) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT {WAKE_CHANNEL_SQL}"))
-        .fetch_one(pool)
-        .await
-}
-
 /// The notifications of `step` about `agent_id` for complaint `complaint_id` that a
 /// compensation may withdraw: those of the latest event of that step, not yet withdrawn.
 /// Locked, so a delivery in flight finishes first and its outcome is seen.

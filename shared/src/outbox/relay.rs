@@ -2,9 +2,14 @@
 //! unpublished rows under the relay lock, publishes them in order with confirms, marks them.
 
 use super::CHANNEL_SQL;
-use crate::{event::Envelope, lifecycle::Background, messaging::Publisher};
+use crate::{
+    event::Envelope,
+    lifecycle::{pause_after_failures, Background},
+    messaging::Publisher,
+    postgres::Wakeups,
+};
 use serde::{Deserialize, Serialize};
-use sqlx::{postgres::PgListener, PgPool, Row};
+use sqlx::{PgPool, Row};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -73,7 +78,7 @@ impl Relay {
     }
 
     async fn run(self) {
-        let mut listener = self.listen().await;
+        let mut wakeups = Wakeups::listen(&self.pool, CHANNEL_SQL).await;
         let mut poll = tokio::time::interval(self.settings.poll_interval);
         let mut cleanup = tokio::time::interval(CLEANUP_EVERY);
         let mut failures = 0u32;
@@ -86,7 +91,7 @@ impl Relay {
                 Ok(_) => failures = 0,
                 Err(error) => {
                     failures += 1;
-                    let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
+                    let pause = pause_after_failures(failures);
                     tracing::warn!(%error, ?pause, "outbox relay failed; retrying");
                     tokio::select! {
                         _ = self.shutdown.cancelled() => break,
@@ -98,24 +103,10 @@ impl Relay {
                 _ = self.shutdown.cancelled() => break,
                 _ = poll.tick() => {}
                 _ = cleanup.tick() => self.delete_old_rows().await,
-                woke = next_notification(&mut listener) => {
-                    if !woke {
-                        listener = self.listen().await;
-                    }
-                }
+                _ = wakeups.next() => {}
             }
         }
         tracing::info!("outbox relay stopped");
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let channel: Result<String, sqlx::Error> =
-            sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
-                .fetch_one(&self.pool)
-                .await;
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(&channel.ok()?).await.ok()?;
-        Some(listener)
     }
 
     /// Publishes the oldest unpublished rows; returns how many.
@@ -176,18 +167,6 @@ impl Relay {
                 .await
         {
             tracing::warn!(%error, "could not delete old outbox rows");
-        }
-    }
-}
-
-/// Waits for the next NOTIFY; `false` if the listener is gone (then the caller reconnects,
-/// and meanwhile the poll keeps the relay going).
-async fn next_notification(listener: &mut Option<PgListener>) -> bool {
-    match listener {
-        Some(l) => l.recv().await.is_ok(),
-        None => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            false
         }
     }
 }

@@ -1,4 +1,9 @@
-//! PostgreSQL pools: one schema per service (and per test), created on first connect.
+//! PostgreSQL pools: one schema per service (and per test), created on first connect; and
+//! the NOTIFY wake-ups of background loops.
+
+mod wakeups;
+
+pub use wakeups::Wakeups;
 
 use serde::{Deserialize, Serialize};
 use sqlx::{
