@@ -45,7 +45,7 @@ impl App {
         Relay::spawn(
             pool.clone(),
             broker.publisher(),
-            config.outbox.clone(),
+            config.relay.clone(),
             &background,
         );
 

@@ -16,7 +16,7 @@ pub struct Config {
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     /// The relay publishing AUDIT_COMPENSATION events from the outbox.
-    pub outbox: RelaySettings,
+    pub relay: RelaySettings,
     pub audit: AuditSettings,
 }
 
@@ -46,7 +46,7 @@ impl Default for Config {
                 service_name: SERVICE.to_owned(),
                 ..BrokerSettings::default()
             },
-            outbox: RelaySettings::default(),
+            relay: RelaySettings::default(),
             audit: AuditSettings::default(),
         }
     }

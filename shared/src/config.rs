@@ -22,6 +22,9 @@ pub enum ConfigError {
     },
     #[error("invalid setting: {0}")]
     Invalid(String),
+    /// `path` is the dotted path of the setting, as in `APP_<SECTION>__<KEY>` or the file.
+    #[error("invalid setting {path}: {reason}")]
+    Setting { path: String, reason: String },
 }
 
 /// Loads `T` from the process environment. `aliases` maps conventional variable names to
@@ -77,7 +80,10 @@ where
             set_path(&mut merged, &path, value);
         }
     }
-    serde_json::from_value(merged).map_err(|e| ConfigError::Invalid(e.to_string()))
+    serde_path_to_error::deserialize(merged).map_err(|e| ConfigError::Setting {
+        path: e.path().to_string(),
+        reason: e.inner().to_string(),
+    })
 }
 
 fn merge(base: &mut Value, overlay: Value) {
@@ -209,6 +215,21 @@ mod tests {
     #[test]
     fn a_malformed_number_is_a_clear_error() {
         let error = load_from::<Settings>(None, &vars(&[("APP_PORT", "http")]), &[]).unwrap_err();
-        assert!(error.to_string().contains("invalid setting"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "invalid setting port: invalid type: string \"http\", expected u16"
+        );
+    }
+
+    #[test]
+    fn a_malformed_nested_setting_is_named_by_its_path() {
+        let error =
+            load_from::<Settings>(None, &vars(&[("APP_DATABASE__POOL", "many")]), &[]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid setting database.pool: "),
+            "{error}"
+        );
     }
 }

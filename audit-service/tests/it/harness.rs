@@ -61,7 +61,7 @@ pub async fn spawn_app() -> TestApp {
     config.http.port = 0;
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
-    config.outbox.poll_interval = Duration::from_millis(200);
+    config.relay.poll_interval = Duration::from_millis(200);
     config.audit.verify_page_size = 3; // several pages even for a short chain
 
     let app = App::build(config.clone()).await.expect("the app builds");

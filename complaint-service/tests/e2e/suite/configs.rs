@@ -92,7 +92,7 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
-    config.outbox.poll_interval = POLL;
+    config.relay.poll_interval = POLL;
     config
 }
 
