@@ -7,6 +7,10 @@ LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
 ENV_FILE="$RUN_DIR/env"
 VENV="$ROOT/.venv"
+# Where cargo puts the binaries: CARGO_TARGET_DIR (one target dir shared by checkouts), else
+# ./target. A relative CARGO_TARGET_DIR is taken from the repository, as cargo does here.
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+[[ $TARGET == /* ]] || TARGET="$ROOT/$TARGET"
 
 # The four services and their ports (DESIGN.md: "REST contract").
 SERVICES=(complaint-service notification-service audit-service event-store-service)

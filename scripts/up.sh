@@ -14,8 +14,6 @@ bash "$ROOT/scripts/infra-up.sh"
 load_env
 mkdir -p "$LOG_DIR" "$PID_DIR" "$RUN_DIR/mail"
 
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-[[ $TARGET == /* ]] || TARGET="$ROOT/$TARGET"
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
   [[ -x $TARGET/release/${SERVICES[0]} ]] || say "building release binaries (a cold build takes about 8 minutes on 2 cores)"
   (cd "$ROOT" && cargo build --release --workspace --bins --quiet) || die "cargo build --release failed"

@@ -11,7 +11,8 @@
 # State lives in $OPS_SUITE_DIR (default /tmp/ops-suite): pids, logs, the env file.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 DIR=${OPS_SUITE_DIR:-/tmp/ops-suite}
 MANAGEMENT=${RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672}
 # The broker of RABBITMQ_URL (.run/env), without its vhost.
@@ -22,7 +23,7 @@ read -r -a SERVICES <<<"${OPS_SERVICES:-complaint-service notification-service a
 declare -A URL_VAR=([complaint-service]=COMPLAINTS_URL [notification-service]=NOTIFICATIONS_URL
   [audit-service]=AUDIT_URL [event-store-service]=EVENTS_URL)
 
-BIN_DIR=$ROOT/target/${OPS_PROFILE:-debug}
+BIN_DIR=$TARGET/${OPS_PROFILE:-debug}
 
 say() { printf 'dev-suite: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
