@@ -67,6 +67,11 @@ impl Broker {
             .is_some_and(|link| link.connection.status().connected())
     }
 
+    /// Closed for good by [`Broker::close`].
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.stop.is_cancelled()
+    }
+
     /// Waits until ready or until `timeout`; tells which.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         let cancel = CancellationToken::new();

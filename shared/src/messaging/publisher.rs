@@ -7,9 +7,13 @@ use crate::event::Envelope;
 use futures_util::future::try_join_all;
 use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions},
+    protocol::AMQPErrorKind,
     BasicProperties, Channel, Confirmation, PublisherConfirm,
 };
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +23,9 @@ pub enum PublishError {
     Unavailable(String),
     #[error("the broker refused the message (nack)")]
     Nacked,
+    /// A channel-level error, such as a missing exchange: the same answer every time.
+    #[error("the broker refused the publish: {0}")]
+    Refused(String),
     #[error("no queue is bound for exchange {exchange:?} and routing key {routing_key:?}")]
     Unroutable {
         exchange: String,
@@ -31,6 +38,10 @@ pub enum PublishError {
     #[error("cannot encode the event: {0}")]
     Encode(#[from] serde_json::Error),
 }
+
+/// The pause before sending again after the connection failed under a publish, while the
+/// supervisor reconnects (the next attempt also waits for a live connection).
+const RESEND_PAUSE: Duration = Duration::from_millis(50);
 
 /// Publishes on one confirm channel, renewed after a reconnect; cheap to clone.
 #[derive(Clone)]
@@ -117,39 +128,34 @@ impl Publisher {
         .await
     }
 
-    /// Sends raw messages and waits for every confirm, within the publish timeout.
+    /// Sends raw messages and waits for every confirm, within the publish timeout. If the
+    /// connection fails under them (closed by the broker, a network cut), they are all sent
+    /// again on the next one: any that had got through arrives twice with the same eventId,
+    /// which consumers dedupe, and none is lost.
     pub async fn send(&self, messages: Vec<Outgoing<'_>>) -> Result<(), PublishError> {
         let timeout = self.broker.settings().publish_timeout;
+        let mut interrupted = None;
         let work = async {
-            let channel = self.channel().await?;
-            let mut confirms = Vec::new();
-            for message in messages {
-                let confirm = channel
-                    .basic_publish(
-                        message.exchange.into(),
-                        message.routing_key.into(),
-                        BasicPublishOptions {
-                            mandatory: true,
-                            ..BasicPublishOptions::default()
-                        },
-                        message.payload,
-                        message.properties,
-                    )
-                    .await
-                    .map_err(|e| self.channel_failed(e));
-                confirms.push(awaited(
-                    confirm,
-                    message.exchange.to_owned(),
-                    message.routing_key.to_owned(),
-                ));
+            loop {
+                match self.send_once(&messages).await {
+                    Err(PublishError::Unavailable(reason)) if !self.broker.is_closed() => {
+                        tracing::debug!(%reason, "publish interrupted; sending again");
+                        interrupted = Some(reason);
+                        self.forget_channel().await;
+                        tokio::time::sleep(RESEND_PAUSE).await;
+                    }
+                    result => return result,
+                }
             }
-            try_join_all(confirms).await.map(|_| ())
         };
-        match tokio::time::timeout(timeout, work).await {
+        let outcome = tokio::time::timeout(timeout, work).await;
+        match outcome {
             Ok(result) => result,
-            Err(_) if !self.broker.is_ready() => Err(PublishError::Unavailable(
-                "no connection to RabbitMQ within the publish timeout".into(),
-            )),
+            Err(_) if interrupted.is_some() || !self.broker.is_ready() => {
+                Err(PublishError::Unavailable(interrupted.unwrap_or_else(
+                    || "no connection to RabbitMQ within the publish timeout".into(),
+                )))
+            }
             Err(_) => {
                 self.forget_channel().await;
                 Err(PublishError::Timeout)
@@ -157,8 +163,31 @@ impl Publisher {
         }
     }
 
-    fn channel_failed(&self, error: lapin::Error) -> PublishError {
-        PublishError::Unavailable(error.to_string())
+    /// One attempt on the current connection.
+    async fn send_once(&self, messages: &[Outgoing<'_>]) -> Result<(), PublishError> {
+        let channel = self.channel().await?;
+        let mut confirms = Vec::with_capacity(messages.len());
+        for message in messages {
+            let confirm = channel
+                .basic_publish(
+                    message.exchange.into(),
+                    message.routing_key.into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
+                    message.payload,
+                    message.properties.clone(),
+                )
+                .await
+                .map_err(failed);
+            confirms.push(awaited(
+                confirm,
+                message.exchange.to_owned(),
+                message.routing_key.to_owned(),
+            ));
+        }
+        try_join_all(confirms).await.map(|_| ())
     }
 
     async fn forget_channel(&self) {
@@ -197,9 +226,7 @@ async fn awaited(
     exchange: String,
     routing_key: String,
 ) -> Result<(), PublishError> {
-    let confirmation = sent?
-        .await
-        .map_err(|e| PublishError::Unavailable(e.to_string()))?;
+    let confirmation = sent?.await.map_err(failed)?;
     match confirmation {
         Confirmation::Ack(None) => Ok(()),
         Confirmation::Ack(Some(_)) => Err(PublishError::Unroutable {
@@ -207,5 +234,17 @@ async fn awaited(
             routing_key,
         }),
         Confirmation::Nack(_) | Confirmation::NotRequested => Err(PublishError::Nacked),
+    }
+}
+
+/// A publish that failed in lapin: [`PublishError::Refused`] if the broker refused it on its
+/// channel, else [`PublishError::Unavailable`], the connection failing under it (worth
+/// sending again on the next connection).
+fn failed(error: lapin::Error) -> PublishError {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) if matches!(amqp.kind(), AMQPErrorKind::Soft(_)) => {
+            PublishError::Refused(error.to_string())
+        }
+        _ => PublishError::Unavailable(error.to_string()),
     }
 }

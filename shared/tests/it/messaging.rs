@@ -351,6 +351,88 @@ async fn after_a_forced_close_publishing_and_consuming_resume_with_nothing_lost(
 }
 
 #[tokio::test]
+async fn publishes_in_flight_when_the_connection_is_forced_closed_all_succeed() {
+    let recorder = Recorder::new(Behaviour::Succeed);
+    let harness = Harness::start(recorder.clone()).await;
+    let publisher = harness.broker.publisher();
+    // One event at a time, back to back, from before the close until after the reconnect,
+    // so that some are in flight when the close lands.
+    let stop = CancellationToken::new();
+    let publishing = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut published = Vec::new();
+            for n in 0.. {
+                if stop.is_cancelled() {
+                    break;
+                }
+                let event = complaint_created(n);
+                publisher.publish(&event).await?;
+                published.push(event.event_id);
+            }
+            Ok::<_, shared::messaging::PublishError>(published)
+        }
+    });
+    eventually("the first events", WAIT, || async {
+        (recorder.handled().len() >= 20).then_some(())
+    })
+    .await;
+    harness.vhost.close_connections().await;
+    eventually("the reconnect", WAIT, || async {
+        harness.broker.is_ready().then_some(())
+    })
+    .await;
+    let before_stop = recorder.handled().len();
+    eventually("events published after the reconnect", WAIT, || async {
+        // A publish that failed ends the task: its error is shown below.
+        let more = recorder.handled().len() >= before_stop + 20;
+        (more || publishing.is_finished()).then_some(())
+    })
+    .await;
+    stop.cancel();
+
+    let mut published = publishing
+        .await
+        .unwrap()
+        .expect("every publish succeeds across the forced close");
+    published.sort();
+    eventually("every published event handled", WAIT, || async {
+        let mut handled = recorder.handled();
+        handled.sort();
+        handled.dedup();
+        (handled == published).then_some(())
+    })
+    .await;
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_publish_to_a_missing_exchange_is_refused_at_once() {
+    let harness = Harness::start(Recorder::new(Behaviour::Succeed)).await;
+    let started = Instant::now();
+    let error = harness
+        .broker
+        .publisher()
+        .publish_to(
+            "no-such-exchange",
+            "complaint.created",
+            &complaint_created(1),
+            Default::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, shared::messaging::PublishError::Refused(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("no-such-exchange"), "{error}");
+    // Not sent again and again until the publish timeout, as an interrupted publish would be.
+    let timeout = harness.broker.settings().publish_timeout;
+    assert!(started.elapsed() < timeout, "took {:?}", started.elapsed());
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn on_shutdown_the_message_in_hand_is_finished_and_acked() {
     let recorder = Recorder::new(Behaviour::Slow(Duration::from_millis(1500)));
     let harness = Harness::start(recorder.clone()).await;
