@@ -84,25 +84,16 @@ where
 /// scrape taken the moment the effect shows may still precede the count; this waits for it.
 pub async fn metrics_with(address: &str, series: &[&str]) -> String {
     let url = format!("{address}/metrics");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = match reqwest::get(&url).await {
-            Ok(response) if response.status().is_success() => {
-                response.text().await.unwrap_or_default()
-            }
-            _ => String::new(),
-        };
-        let missing: Vec<&str> = series
-            .iter()
-            .copied()
-            .filter(|name| !text.contains(name))
-            .collect();
-        if missing.is_empty() {
-            return text;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            panic!("{url} still lacks {missing:?} after 10 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        &format!("{url} to show {series:?}"),
+        Duration::from_secs(10),
+        || async {
+            let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
+            series
+                .iter()
+                .all(|name| text.contains(name))
+                .then_some(text)
+        },
+    )
+    .await
 }
