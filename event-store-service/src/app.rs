@@ -35,8 +35,15 @@ impl App {
         // Install the recorder before anything records.
         let _ = shared::telemetry::metrics();
         let mongo = mongodb::Client::with_uri_str(&config.mongo.url).await?;
-        let store = Arc::new(EventStore::new(&mongo.database(&config.mongo.database)));
+        let store = Arc::new(EventStore::with_limits(
+            &mongo.database(&config.mongo.database),
+            config.limits.read(),
+        ));
         store.create_indexes().await?;
+        let backfilled = store.backfill_time_field().await?;
+        if backfilled > 0 {
+            tracing::info!(backfilled, "gave stored events their timestampMs");
+        }
         if let Ok(count) = store.estimated_count().await {
             metrics::set_event_count(count);
         }
@@ -82,6 +89,7 @@ impl App {
                 store.clone(),
                 redis.clone(),
                 broker.publisher(),
+                config.limits.replay_max_events,
             )),
             store,
             redis,

@@ -13,6 +13,39 @@ pub struct Config {
     pub mongo: MongoSettings,
     pub redis: RedisSettings,
     pub broker: BrokerSettings,
+    pub limits: Limits,
+}
+
+/// What one request may cost at most (tests lower them to reach them with few events).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Positions one page of `GET /all` scans when no single index answers its filters.
+    pub scan_window: i64,
+    /// Events a state is folded from.
+    pub fold_max_events: usize,
+    /// Events one replay sends.
+    pub replay_max_events: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let read = crate::store::ReadLimits::default();
+        Self {
+            scan_window: read.scan_window,
+            fold_max_events: read.fold_max_events,
+            replay_max_events: 10_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn read(&self) -> crate::store::ReadLimits {
+        crate::store::ReadLimits {
+            scan_window: self.scan_window.max(1),
+            fold_max_events: self.fold_max_events.max(1),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +90,7 @@ impl Default for Config {
                 batch_size: 500,
                 ..BrokerSettings::default()
             },
+            limits: Limits::default(),
         }
     }
 }

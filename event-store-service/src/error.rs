@@ -12,6 +12,9 @@ pub enum Error {
     Validation { field: &'static str, reason: String },
     #[error("{0}")]
     NotFound(String),
+    /// A request whose answer would cost more than the service does for one request (422).
+    #[error("{field}: {reason}")]
+    TooLarge { field: &'static str, reason: String },
     /// Stored events that the shared `evolve` cannot fold (their data has the wrong shape).
     #[error("event {event_id} (version {version}) cannot be applied: {reason}")]
     Unreconstructible {

@@ -19,6 +19,12 @@ impl From<Error> for ApiError {
             .with_details(json!({ "field": field, "reason": reason })),
             Error::Validation { field, reason } => ApiError::validation(field, reason),
             Error::NotFound(what) => ApiError::not_found(what),
+            Error::TooLarge { field, reason } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "TOO_LARGE",
+                format!("{field}: {reason}"),
+            )
+            .with_details(json!({ "field": field, "reason": reason })),
             Error::Unreconstructible {
                 ref event_id,
                 version,

@@ -87,7 +87,7 @@ pub async fn stream(
     let limit = params::limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let mut page = state
         .store
-        .stream_page(&stream_id, from_version, None, limit + 1)
+        .stream_page(&stream_id, (from_version, None), None, limit + 1)
         .await?;
     let has_more = page.len() > limit;
     page.truncate(limit);
@@ -134,13 +134,18 @@ pub struct AllPage {
     /// Pass as `after` for the next page (also when this one is empty or the last: events
     /// stored later will follow it).
     pub next_after: i64,
-    /// Whether more events matched when this page was read.
+    /// Whether more events may match after `nextAfter`.
     pub has_more: bool,
 }
 
 /// Every event in global order, paged with a cursor on the position. Paging from `after=0`
 /// with each answer's `nextAfter` visits every event exactly once, also while events are
 /// being stored: positions are written in order and never reused.
+///
+/// Without filters, or with one of `eventType`, `aggregateType`, `aggregateId`,
+/// `correlationId`, a page holds `limit` events unless the log ends. With a time range or
+/// several of those filters, a page looks at 10,000 positions of the log at most, so it may
+/// hold fewer events, even none, while `hasMore` is true: keep following `nextAfter`.
 #[utoipa::path(get, path = "/api/events/all", tag = "events", params(AllParams),
     responses(
         (status = 200, body = AllPage),
@@ -170,12 +175,10 @@ pub async fn all(
         from: query.from,
         to: query.to,
     };
-    let mut page = state.store.page_all(&filter, after, limit + 1).await?;
-    let has_more = page.len() > limit;
-    page.truncate(limit);
+    let page = state.store.page_all(&filter, after, limit).await?;
     Ok(Json(AllPage {
-        next_after: page.last().map_or(after, |e| e.position),
-        events: stored(&page)?,
-        has_more,
+        events: stored(&page.events)?,
+        next_after: page.next_after,
+        has_more: page.has_more,
     }))
 }

@@ -1,6 +1,7 @@
 //! Consumer groups on Redis streams, for clients that replay over HTTP:
 //! `/api/events/redis-streams/{stream}/groups/{group}/…`. `{stream}` is a domain stream
-//! (`complaints-stream`, …) or a replay target, without the configured prefix.
+//! (`complaints-stream`, …) or a replay target the service wrote, without the configured
+//! prefix; any other name is a 404 and never becomes a Redis key.
 
 use super::{params, ApiState};
 use crate::{
@@ -23,11 +24,16 @@ pub struct GroupPath {
 }
 
 impl GroupPath {
-    fn checked(self) -> Result<(String, String), Error> {
-        Ok((
-            names::name("stream", &self.stream)?,
-            names::name("group", &self.group)?,
-        ))
+    /// The stream and group, if both are valid names and the stream is one of ours.
+    async fn checked(self, state: &ApiState) -> Result<(String, String), Error> {
+        let stream = names::name("stream", &self.stream)?;
+        let group = names::name("group", &self.group)?;
+        if !state.redis.owns(&stream).await? {
+            return Err(Error::NotFound(format!(
+                "no stream {stream:?}: name a domain stream or a replay target"
+            )));
+        }
+        Ok((stream, group))
     }
 }
 
@@ -47,13 +53,13 @@ pub struct Created {
 /// Creates a consumer group (idempotent): 201 if created, 200 if it existed.
 #[utoipa::path(put, path = "/api/events/redis-streams/{stream}/groups/{group}", tag = "redis-streams",
     params(("stream" = String, Path), ("group" = String, Path), CreateParams),
-    responses((status = 201, body = Created), (status = 200, body = Created), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 200, body = Created), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "Not one of the service's streams")))]
 pub async fn create(
     State(state): State<ApiState>,
     Path(path): Path<GroupPath>,
     Query(query): Query<CreateParams>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let (stream, group) = path.checked()?;
+    let (stream, group) = path.checked(&state).await?;
     let start = names::group_start(query.start_id.as_deref().unwrap_or("0"))?;
     let created = state.redis.create_group(&stream, &group, &start).await?;
     let status = if created {
@@ -85,13 +91,13 @@ pub struct Entries {
 /// first time is created at the start of the stream.
 #[utoipa::path(get, path = "/api/events/redis-streams/{stream}/groups/{group}/read", tag = "redis-streams",
     params(("stream" = String, Path), ("group" = String, Path), ReadParams),
-    responses((status = 200, body = Entries), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Entries), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "Not one of the service's streams"), (status = 503, body = ErrorBody)))]
 pub async fn read(
     State(state): State<ApiState>,
     Path(path): Path<GroupPath>,
     Query(query): Query<ReadParams>,
 ) -> Result<Json<Entries>, ApiError> {
-    let (stream, group) = path.checked()?;
+    let (stream, group) = path.checked(&state).await?;
     let consumer = names::name("consumer", &query.consumer)?;
     let count = params::limit(query.count, 10, MAX_COUNT)
         .map_err(|_| Error::invalid("count", format!("must be between 1 and {MAX_COUNT}")))?;
@@ -130,7 +136,7 @@ pub async fn ack(
     Path(path): Path<GroupPath>,
     Json(request): Json<AckRequest>,
 ) -> Result<Json<Acked>, ApiError> {
-    let (stream, group) = path.checked()?;
+    let (stream, group) = path.checked(&state).await?;
     if request.ids.is_empty() || request.ids.len() > MAX_COUNT {
         return Err(Error::validation("ids", format!("give 1 to {MAX_COUNT} entry ids")).into());
     }
@@ -165,7 +171,7 @@ pub async fn claim(
     Path(path): Path<GroupPath>,
     Json(request): Json<ClaimRequest>,
 ) -> Result<Json<Claimed>, ApiError> {
-    let (stream, group) = path.checked()?;
+    let (stream, group) = path.checked(&state).await?;
     let consumer = names::name("consumer", &request.consumer)?;
     let start = names::entry_id("start", request.start.as_deref().unwrap_or("0-0"))?;
     let count = params::limit(request.count, 100, MAX_COUNT)
@@ -192,6 +198,6 @@ pub async fn pending(
     State(state): State<ApiState>,
     Path(path): Path<GroupPath>,
 ) -> Result<Json<Pending>, ApiError> {
-    let (stream, group) = path.checked()?;
+    let (stream, group) = path.checked(&state).await?;
     Ok(Json(state.redis.pending(&stream, &group).await?))
 }

@@ -1,7 +1,11 @@
 //! `POST /api/events/replay/{streamId}`.
 
 use super::{params, ApiState};
-use crate::{error::Error, replay::Targets, streams::names};
+use crate::{
+    error::Error,
+    replay::{Targets, Versions},
+    streams::names,
+};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use shared::http::{ApiError, ErrorBody, Json, Path};
@@ -20,6 +24,9 @@ pub struct ReplayRequest {
     exchange: bool,
     /// The first version to replay (default 1).
     from_version: Option<i64>,
+    /// The last version to replay (default: the stream's last). A replay sends at most
+    /// 10,000 events: replay a longer stream in parts.
+    to_version: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -32,7 +39,8 @@ pub struct ReplayResult {
 }
 
 /// Re-publishes a stream's events, in version order and unchanged (same event ids), to a Redis
-/// stream and/or the `events.replay` exchange. At least one target is needed.
+/// stream and/or the `events.replay` exchange. At least one target is needed. More than
+/// 10,000 matching events is a 422 `TOO_LARGE` before anything is sent.
 #[utoipa::path(post, path = "/api/events/replay/{streamId}", tag = "events",
     params(("streamId" = String, Path, description = "`<aggregateType>-<aggregateId>`")),
     request_body = ReplayRequest,
@@ -41,7 +49,7 @@ pub struct ReplayResult {
         (status = 400, body = ErrorBody, description = "A bad parameter"),
         (status = 404, body = ErrorBody, description = "No events to replay"),
         (status = 409, body = ErrorBody, description = "The Redis key exists and is not a stream"),
-        (status = 422, body = ErrorBody, description = "No target, or a body of the wrong shape"),
+        (status = 422, body = ErrorBody, description = "No target, a body of the wrong shape, or more events than one replay sends (`TOO_LARGE`)"),
         (status = 503, body = ErrorBody, description = "A target is unavailable"),
     ))]
 pub async fn replay(
@@ -50,6 +58,10 @@ pub async fn replay(
     Json(request): Json<ReplayRequest>,
 ) -> Result<Json<ReplayResult>, ApiError> {
     let from_version = params::version("fromVersion", request.from_version)?.unwrap_or(1);
+    let to_version = params::version("toVersion", request.to_version)?;
+    if to_version.is_some_and(|to| to < from_version) {
+        return Err(Error::invalid("toVersion", "must not be below `fromVersion`").into());
+    }
     let redis_stream = request
         .redis_stream
         .as_deref()
@@ -68,7 +80,14 @@ pub async fn replay(
     };
     let count = state
         .replayer
-        .replay(&stream_id, from_version, &targets)
+        .replay(
+            &stream_id,
+            Versions {
+                from: from_version,
+                to: to_version,
+            },
+            &targets,
+        )
         .await?;
     Ok(Json(ReplayResult {
         count,

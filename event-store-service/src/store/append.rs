@@ -16,7 +16,8 @@
 //! that failed is classified by asking the collection (never by parsing the server's message,
 //! which the stand-in words differently):
 //! - its `eventId` is stored: a redelivery, a no-op success (and so is every other document of
-//!   the batch already stored, found with one `$in` query);
+//!   the batch already stored, each found with an indexed `$eq` lookup: an `$in` would read
+//!   the whole collection on the stand-in);
 //! - its position is taken: another writer got there first (a zombie instance during a
 //!   single-active-consumer failover): forget the remembered position, re-read it, retry;
 //! - its `(streamId, version)` belongs to another event: a conflict, refused for good;
@@ -30,18 +31,27 @@
 //! The ingestion queue has a single active consumer, so one appender writes at a time; the
 //! unique `position` index makes a second one safe, not fast.
 
-use super::{EventDocument, EventStore};
+use super::{shapes, EventDocument, EventStore};
 use crate::metrics;
+use futures_util::{stream, StreamExt, TryStreamExt};
 use mongodb::{
     bson::{doc, Bson},
     error::{Error as MongoError, ErrorKind},
 };
-use std::{collections::HashSet, time::Instant};
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
 
 /// MongoDB's duplicate-key error code (also the stand-in's).
 const DUPLICATE_KEY: i32 = 11000;
 /// Rounds of "someone else took that position" before giving the batch back as transient.
 const MAX_POSITION_RACES: u32 = 5;
+/// How long one `insert_many` may take before its outcome counts as unknown (the insert
+/// command has no `maxTimeMS`). A batch of 500 takes about 0.1 s on the stand-in.
+const WRITE_TIME_LIMIT: Duration = Duration::from_secs(30);
+/// `eventId` lookups in flight at once when classifying a duplicate.
+const LOOKUPS_IN_FLIGHT: usize = 8;
 
 /// What became of one document of a batch.
 #[derive(Debug, Clone)]
@@ -87,12 +97,22 @@ impl EventStore {
                 documents[i].position = next + offset as i64;
             }
             let started = Instant::now();
-            let written = self
+            let insert = self
                 .events
                 .insert_many(pending.iter().map(|&i| &documents[i]))
-                .ordered(true)
-                .await;
+                .ordered(true);
+            let written = tokio::time::timeout(WRITE_TIME_LIMIT, insert).await;
             metrics::mongo_write(started.elapsed());
+            let written = match written {
+                Ok(written) => written,
+                Err(_) => {
+                    // Like a lost connection: the outcome is unknown (see below).
+                    *next_position = None;
+                    let error = format!("no answer to the insert within {WRITE_TIME_LIMIT:?}");
+                    fail_all(&mut outcomes, &pending, error);
+                    break;
+                }
+            };
             let (stored, failure) = match written {
                 Ok(_) => (pending.len(), None),
                 Err(error) => match first_failure(&error) {
@@ -186,26 +206,29 @@ impl EventStore {
         Ok(holder.map_or(Clash::Unexplained, Clash::Version))
     }
 
+    /// Which of `ids` are stored: one indexed lookup each, a few at a time.
     async fn stored_event_ids(&self, ids: &[&str]) -> Result<HashSet<String>, MongoError> {
-        use futures_util::TryStreamExt;
-        let found: Vec<mongodb::bson::Document> = self
-            .raw
-            .find(doc! { "eventId": { "$in": ids } })
-            .projection(doc! { "_id": 0, "eventId": 1 })
-            .await?
+        let mut lookups = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let lookup = self
+                .raw
+                .find_one(shapes::event_id(id))
+                .with_options(shapes::find_one(doc! { "_id": 1 }, None));
+            let id = id.to_owned();
+            lookups.push(async move { Ok::<_, MongoError>(lookup.await?.map(|_| id)) });
+        }
+        let found: Vec<Option<String>> = stream::iter(lookups)
+            .buffer_unordered(LOOKUPS_IN_FLIGHT)
             .try_collect()
             .await?;
-        Ok(found
-            .iter()
-            .filter_map(|d| d.get_str("eventId").ok().map(str::to_owned))
-            .collect())
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn position_taken(&self, position: i64) -> Result<bool, MongoError> {
         Ok(self
             .raw
-            .find_one(doc! { "position": position })
-            .projection(doc! { "_id": 1 })
+            .find_one(shapes::position(position))
+            .with_options(shapes::find_one(doc! { "_id": 1 }, None))
             .await?
             .is_some())
     }
@@ -217,8 +240,8 @@ impl EventStore {
     ) -> Result<Option<String>, MongoError> {
         Ok(self
             .raw
-            .find_one(doc! { "streamId": stream_id, "uniqueVersion": version })
-            .projection(doc! { "_id": 0, "eventId": 1 })
+            .find_one(shapes::version_holder(stream_id, version))
+            .with_options(shapes::find_one(doc! { "_id": 0, "eventId": 1 }, None))
             .await?
             .and_then(|d| d.get_str("eventId").ok().map(str::to_owned)))
     }
@@ -228,8 +251,10 @@ impl EventStore {
         let last = self
             .raw
             .find_one(doc! {})
-            .sort(doc! { "position": -1 })
-            .projection(doc! { "_id": 0, "position": 1 })
+            .with_options(shapes::find_one(
+                doc! { "_id": 0, "position": 1 },
+                Some(doc! { "position": -1 }),
+            ))
             .await?;
         // The stand-in returns small numbers as 32-bit integers, MongoDB as they were written.
         Ok(last

@@ -7,14 +7,17 @@
 //!   uniqueVersion: 3,                                  // only where versions are unique
 //!   domainStream: "complaints-stream",                 // the Redis stream it is mirrored to
 //!   correlationId, timestamp: Date, storedAt: Date,    // for queries
+//!   timestampMs: 1714557600123,                        // `timestamp` as an integer, for ranges
 //!   eventData: { … }, metadata: { … } }                // the envelope, exactly as received
 //! ```
 //!
 //! Ids are strings (the stand-in cannot query UUID binaries). The query fields are copies of
-//! envelope fields at the top level, where indexes can reach them; `timestamp` is a BSON date
-//! for range queries, while `metadata.timestamp` keeps the RFC 3339 text with its full
-//! precision (BSON dates stop at milliseconds), so a replayed or folded envelope is the one
-//! that was published.
+//! envelope fields at the top level, where indexes can reach them. Time ranges compare
+//! `timestampMs` (milliseconds since the epoch, indexed): both MongoDB and the stand-in answer
+//! an integer range from the index, while the stand-in compares BSON dates row by row.
+//! `timestamp` keeps the same instant as a BSON date for people reading the collection, and
+//! `metadata.timestamp` the RFC 3339 text with its full precision (BSON dates stop at
+//! milliseconds), so a replayed or folded envelope is the one that was published.
 
 use crate::{
     error::{Error, Result},
@@ -43,6 +46,10 @@ pub struct EventDocument {
     pub domain_stream: String,
     pub correlation_id: String,
     pub timestamp: BsonDateTime,
+    /// `timestamp` in milliseconds since the epoch. Documents stored before the field existed
+    /// read as 0 until the backfill at start (`EventStore::backfill_time_field`) sets it.
+    #[serde(default)]
+    pub timestamp_ms: i64,
     pub stored_at: BsonDateTime,
     pub event_data: serde_json::Value,
     pub metadata: Metadata,
@@ -66,6 +73,7 @@ impl EventDocument {
             domain_stream: placement::domain_stream(&envelope.event_type).to_owned(),
             correlation_id: envelope.metadata.correlation_id.clone(),
             timestamp: bson_date(envelope.metadata.timestamp),
+            timestamp_ms: envelope.metadata.timestamp.timestamp_millis(),
             stored_at: bson_date(now),
             event_data: envelope.event_data.clone(),
             metadata: envelope.metadata.clone(),
@@ -136,6 +144,7 @@ mod tests {
         assert_eq!(document.domain_stream, "complaints-stream");
         assert_eq!(document.correlation_id, "corr");
         assert_eq!(document.timestamp.timestamp_millis() % 1000, 123);
+        assert_eq!(document.timestamp_ms, document.timestamp.timestamp_millis());
     }
 
     #[test]

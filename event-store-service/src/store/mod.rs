@@ -1,5 +1,6 @@
 //! The MongoDB side of the service, and nothing else: the `events` collection, its indexes,
-//! appending (append.rs) and reading (queries.rs).
+//! appending (append.rs), reading (queries.rs), counting (statistics.rs), and the shape of
+//! every query it sends (shapes.rs: index-served on MongoDB and on the stand-in alike).
 //!
 //! Written for MongoDB 6+, using only what the test stand-in (nx-27017) also supports: no
 //! transactions, change streams, `distinct` or UUID binaries. Where the two differ:
@@ -12,20 +13,26 @@
 mod append;
 mod document;
 mod queries;
+pub mod shapes;
+mod statistics;
 
 pub use append::Appended;
 pub use document::{bson_date, chrono_date, EventDocument};
-pub use queries::{AllFilter, Statistics, StreamCursor};
+pub use queries::{AllFilter, LogPage, StreamCursor};
+pub use statistics::Statistics;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use futures_util::TryStreamExt;
 use mongodb::{
-    bson::{doc, Document},
+    bson::{doc, Bson, Document},
     options::IndexOptions,
     Collection, Database, IndexModel,
 };
 use tokio::sync::Mutex;
 
 const EVENTS: &str = "events";
+/// Documents the time-field backfill updates per round.
+const BACKFILL_BATCH: i64 = 500;
 
 /// The event log; cheap to share behind an `Arc`.
 pub struct EventStore {
@@ -33,14 +40,42 @@ pub struct EventStore {
     raw: Collection<Document>,
     /// The next free position, once known (see append.rs); `None` means "ask the collection".
     next_position: Mutex<Option<i64>>,
+    limits: ReadLimits,
+    /// The last statistics and when they were counted (see statistics.rs).
+    statistics: Mutex<Option<statistics::Counted>>,
+}
+
+/// How much one read may cost, whatever the request asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Positions a page of the global log scans when no single index answers its filters
+    /// (a time range, or several exact filters): such a page may come back short.
+    pub scan_window: i64,
+    /// Events a state is folded from.
+    pub fold_max_events: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            scan_window: 10_000,
+            fold_max_events: 10_000,
+        }
+    }
 }
 
 impl EventStore {
     pub fn new(database: &Database) -> Self {
+        Self::with_limits(database, ReadLimits::default())
+    }
+
+    pub fn with_limits(database: &Database, limits: ReadLimits) -> Self {
         Self {
             events: database.collection(EVENTS),
             raw: database.collection(EVENTS),
             next_position: Mutex::new(None),
+            limits,
+            statistics: Mutex::new(None),
         }
     }
 
@@ -94,16 +129,66 @@ impl EventStore {
                 .options(named("correlationId_position"))
                 .build(),
             IndexModel::builder()
-                .keys(doc! { "timestamp": 1 })
-                .options(named("timestamp"))
+                .keys(doc! { "aggregateId": 1, "position": 1 })
+                .options(named("aggregateId_position"))
+                .build(),
+            // `from`/`to`/`asOf`. (Databases from before it also keep an index on the BSON
+            // date `timestamp`, which no query uses any more; drop it by hand if you like.)
+            IndexModel::builder()
+                .keys(doc! { "timestampMs": 1 })
+                .options(named("timestampMs"))
                 .build(),
         ];
         self.raw.create_indexes(indexes).await?;
         Ok(())
     }
 
+    /// Gives documents stored before `timestampMs` existed their `timestampMs` (from their
+    /// BSON date `timestamp`), so time filters find them. Run at start, before ingestion,
+    /// in rounds of `BACKFILL_BATCH`; a no-op once done (one indexed lookup). Returns how
+    /// many documents it updated.
+    pub async fn backfill_time_field(&self) -> Result<u64> {
+        let mut updated = 0;
+        loop {
+            let options = mongodb::options::FindOptions::builder()
+                .projection(doc! { "_id": 1, "timestamp": 1 })
+                .limit(BACKFILL_BATCH)
+                .max_time(shapes::READ_TIME_LIMIT)
+                .build();
+            let missing: Vec<Document> = self
+                .raw
+                .find(shapes::without_time_field())
+                .with_options(options)
+                .await?
+                .try_collect()
+                .await?;
+            if missing.is_empty() {
+                return Ok(updated);
+            }
+            for document in &missing {
+                let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+                let Ok(timestamp) = document.get_datetime("timestamp") else {
+                    return Err(Error::Corrupt(format!(
+                        "document {id} has no BSON date `timestamp`"
+                    )));
+                };
+                self.raw
+                    .update_one(
+                        doc! { "_id": id },
+                        doc! { "$set": { "timestampMs": timestamp.timestamp_millis() } },
+                    )
+                    .await?;
+                updated += 1;
+            }
+        }
+    }
+
     /// Whether MongoDB answers.
     pub async fn ping(&self) -> bool {
-        self.raw.estimated_document_count().await.is_ok()
+        self.raw
+            .estimated_document_count()
+            .with_options(shapes::estimated_count())
+            .await
+            .is_ok()
     }
 }

@@ -1,13 +1,13 @@
-//! Reading the log: the global order, one stream, the events a state is folded from, counts.
-//! Every page is a range on an indexed field (never `skip`), which both MongoDB and the
-//! stand-in answer in time proportional to the page.
+//! Reading the log: the global order, one stream, the events a state is folded from. Every
+//! page is a range on an indexed field (never `skip`), in the shapes of `shapes.rs`, and no
+//! read is unbounded: pages have a size, filters no single index answers scan a bounded
+//! window of positions, and a fold stops at `fold_max_events`.
 
-use super::{bson_date, EventDocument, EventStore};
-use crate::error::Result;
+use super::{shapes, EventDocument, EventStore};
+use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use mongodb::bson::{doc, Bson, Document};
-use std::collections::BTreeMap;
+use mongodb::bson::Document;
 
 /// Filters of `GET /all`; all optional, combined with AND.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,43 @@ pub struct AllFilter {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive.
     pub to: Option<DateTime<Utc>>,
+}
+
+impl AllFilter {
+    fn exact(&self) -> shapes::Exact<'_> {
+        shapes::Exact {
+            event_type: self.event_type.as_deref(),
+            aggregate_type: self.aggregate_type.as_deref(),
+            aggregate_id: self.aggregate_id.as_deref(),
+            correlation_id: self.correlation_id.as_deref(),
+        }
+    }
+
+    fn time(&self) -> shapes::TimeRange {
+        shapes::TimeRange {
+            from_ms: self.from.map(|t| t.timestamp_millis()),
+            to_ms: self.to.map(|t| t.timestamp_millis()),
+        }
+    }
+
+    /// Whether one index answers the filter in the global order: none or one exact filter
+    /// (`(field, position)` indexes), no time range. Otherwise the index walked may hold any
+    /// number of events the other conditions refuse, so a page scans a window of positions.
+    fn needs_window(&self) -> bool {
+        self.exact().count() > 1 || !self.time().is_empty()
+    }
+}
+
+/// A page of the global log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogPage {
+    pub events: Vec<EventDocument>,
+    /// The cursor for the next page: the last event's position, or the end of the window
+    /// scanned when the page is not full.
+    pub next_after: i64,
+    /// Whether events after `next_after` may match: more matched, or the window did not reach
+    /// the end of the log.
+    pub has_more: bool,
 }
 
 /// Where a page of one stream ends: the last event's version and position (several events
@@ -43,47 +80,41 @@ impl StreamCursor {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Statistics {
-    pub total: u64,
-    pub last_position: i64,
-    pub aggregate_streams: u64,
-    pub by_event_type: BTreeMap<String, u64>,
-    pub by_aggregate_type: BTreeMap<String, u64>,
-    pub by_domain_stream: BTreeMap<String, u64>,
-}
-
 impl EventStore {
     /// Up to `limit` events after position `after` that match `filter`, in global order.
-    pub async fn page_all(
-        &self,
-        filter: &AllFilter,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<EventDocument>> {
-        let mut query = doc! { "position": { "$gt": after } };
-        let exact = [
-            ("eventType", &filter.event_type),
-            ("aggregateType", &filter.aggregate_type),
-            ("aggregateId", &filter.aggregate_id),
-            ("correlationId", &filter.correlation_id),
-        ];
-        for (field, value) in exact {
-            if let Some(value) = value {
-                query.insert(field, value.as_str());
-            }
-        }
-        let mut time = Document::new();
-        if let Some(from) = filter.from {
-            time.insert("$gte", bson_date(from));
-        }
-        if let Some(to) = filter.to {
-            time.insert("$lt", bson_date(to));
-        }
-        if !time.is_empty() {
-            query.insert("timestamp", time);
-        }
-        self.find_sorted(query, doc! { "position": 1 }, limit).await
+    ///
+    /// A filter that one index answers reads `limit + 1` entries of it. Any other filter
+    /// scans the positions `after + 1 ..= after + scan_window` at most (read against the last
+    /// position stored, so a window never passes events not yet visible): its page may be
+    /// short, even empty, with `has_more` true; the next page starts where the window ended.
+    pub async fn page_all(&self, filter: &AllFilter, after: i64, limit: usize) -> Result<LogPage> {
+        let (exact, time) = (filter.exact(), filter.time());
+        let window_end = if filter.needs_window() {
+            let last = self.max_position().await?;
+            Some((
+                after.saturating_add(self.limits.scan_window).min(last),
+                last,
+            ))
+        } else {
+            None
+        };
+        let query = shapes::log_page(after, window_end.map(|(end, _)| end), &exact, &time);
+        let mut events = self
+            .find_sorted(query, shapes::by_position(), limit + 1)
+            .await?;
+        let full = events.len() > limit;
+        events.truncate(limit);
+        let last_event = events.last().map(|e| e.position);
+        let (next_after, has_more) = match window_end {
+            _ if full => (last_event.unwrap_or(after), true),
+            Some((end, last)) => (end.max(after), end < last),
+            None => (last_event.unwrap_or(after), false),
+        };
+        Ok(LogPage {
+            events,
+            next_after,
+            has_more,
+        })
     }
 
     /// Up to `limit` events of `stream_id` from `from_version` on, after `cursor` if given,
@@ -95,54 +126,103 @@ impl EventStore {
     pub async fn stream_page(
         &self,
         stream_id: &str,
-        from_version: i64,
+        versions: (i64, Option<i64>),
         cursor: Option<StreamCursor>,
         limit: usize,
     ) -> Result<Vec<EventDocument>> {
-        let order = doc! { "version": 1, "position": 1 };
+        let (from_version, to_version) = versions;
         let Some(cursor) = cursor else {
-            let query = doc! { "streamId": stream_id, "version": { "$gte": from_version } };
-            return self.find_sorted(query, order, limit).await;
+            let query = shapes::stream_between(stream_id, from_version, to_version);
+            return self.find_sorted(query, shapes::by_version(), limit).await;
         };
         let mut page = Vec::new();
         if !cursor.unique_versions {
-            let same_version = doc! {
-                "streamId": stream_id,
-                "version": cursor.version,
-                "position": { "$gt": cursor.position },
-            };
-            page = self.find_sorted(same_version, order.clone(), limit).await?;
+            let same_version =
+                shapes::stream_same_version(stream_id, cursor.version, cursor.position);
+            page = self
+                .find_sorted(same_version, shapes::by_version(), limit)
+                .await?;
         }
         if page.len() < limit {
-            let later = doc! {
-                "streamId": stream_id,
-                "version": { "$gt": cursor.version.max(from_version - 1) },
-            };
-            page.extend(self.find_sorted(later, order, limit - page.len()).await?);
+            let later = shapes::stream_after_version(
+                stream_id,
+                cursor.version.max(from_version - 1),
+                to_version,
+            );
+            page.extend(
+                self.find_sorted(later, shapes::by_version(), limit - page.len())
+                    .await?,
+            );
         }
         Ok(page)
     }
 
-    /// Every event of `stream_id` up to `at_version` and recorded at or before `as_of`, in
-    /// version order: what a state at that point is folded from.
+    /// How many events of `stream_id` lie between the two versions (inclusive; counted from
+    /// the `stream_order` index).
+    pub async fn count_stream(
+        &self,
+        stream_id: &str,
+        from_version: i64,
+        to_version: Option<i64>,
+    ) -> Result<u64> {
+        let filter = shapes::stream_between(stream_id, from_version, to_version);
+        self.count(filter).await
+    }
+
+    /// `[{$match: filter}, {$count: "n"}]`.
+    pub(super) async fn count(&self, filter: Document) -> Result<u64> {
+        let rows: Vec<Document> = self
+            .raw
+            .aggregate(shapes::count(filter))
+            .with_options(shapes::aggregate())
+            .await?
+            .try_collect()
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.get("n"))
+            .map_or(0, super::statistics::number))
+    }
+
+    /// Every event of `stream_id` (a stream with unique versions) up to `at_version` and
+    /// recorded at or before `as_of`, in version order: what a state at that point is folded
+    /// from. Read a page at a time; more than `fold_max_events` events is refused.
     pub async fn events_until(
         &self,
         stream_id: &str,
         at_version: Option<i64>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<EventDocument>> {
-        let mut query = doc! { "streamId": stream_id };
-        if let Some(version) = at_version {
-            query.insert("version", doc! { "$lte": version });
+        const PAGE: usize = 1000;
+        let max = self.limits.fold_max_events;
+        // Milliseconds cut the timestamp, so this finds a superset; the exact comparison on
+        // the envelope's own timestamp follows.
+        let as_of_ms = as_of.map(|t| t.timestamp_millis());
+        let mut events: Vec<EventDocument> = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |e| e.version);
+            let query = shapes::stream_until(stream_id, after, at_version, as_of_ms);
+            let page = self
+                .find_sorted(
+                    query,
+                    shapes::by_version(),
+                    PAGE.min(max + 1 - events.len()),
+                )
+                .await?;
+            let last_page = page.len() < PAGE;
+            events.extend(page);
+            if events.len() > max {
+                return Err(Error::TooLarge {
+                    field: "atVersion",
+                    reason: format!(
+                        "stream {stream_id:?} has more than {max} events to fold; ask for an earlier `atVersion`"
+                    ),
+                });
+            }
+            if last_page {
+                break;
+            }
         }
-        if let Some(as_of) = as_of {
-            // The BSON date is the timestamp cut to milliseconds, so this finds a superset;
-            // the exact comparison on the envelope's own timestamp follows.
-            query.insert("timestamp", doc! { "$lte": bson_date(as_of) });
-        }
-        let mut events = self
-            .find_sorted(query, doc! { "version": 1, "position": 1 }, 0)
-            .await?;
         if let Some(as_of) = as_of {
             events.retain(|e| e.metadata.timestamp <= as_of);
         }
@@ -152,8 +232,8 @@ impl EventStore {
     /// Up to `limit` events after `position`, in global order (the Redis mirror's catch-up).
     pub async fn after_position(&self, position: i64, limit: usize) -> Result<Vec<EventDocument>> {
         self.find_sorted(
-            doc! { "position": { "$gt": position } },
-            doc! { "position": 1 },
+            shapes::positions(position, None),
+            shapes::by_position(),
             limit,
         )
         .await
@@ -161,89 +241,24 @@ impl EventStore {
 
     /// The number of stored events, from the collection's metadata (cheap, may lag slightly).
     pub async fn estimated_count(&self) -> Result<u64> {
-        Ok(self.raw.estimated_document_count().await?)
-    }
-
-    /// Counts per event type, aggregate type and domain stream, in one aggregation.
-    pub async fn statistics(&self) -> Result<Statistics> {
-        let group = |field: &str| {
-            vec![doc! { "$group": { "_id": format!("${field}"), "count": { "$sum": 1 } } }]
-        };
-        let pipeline = vec![doc! { "$facet": {
-            "byEventType": group("eventType"),
-            "byAggregateType": group("aggregateType"),
-            "byDomainStream": group("domainStream"),
-            "streams": [ { "$group": { "_id": "$streamId" } }, { "$count": "n" } ],
-            "total": [ { "$count": "n" } ],
-        } }];
-        let facets: Vec<Document> = self
+        Ok(self
             .raw
-            .aggregate(pipeline)
-            .allow_disk_use(true)
-            .await?
-            .try_collect()
-            .await?;
-        let facets = facets.into_iter().next().unwrap_or_default();
-        Ok(Statistics {
-            total: first_count(&facets, "total"),
-            last_position: self.max_position().await?,
-            aggregate_streams: first_count(&facets, "streams"),
-            by_event_type: counts(&facets, "byEventType"),
-            by_aggregate_type: counts(&facets, "byAggregateType"),
-            by_domain_stream: counts(&facets, "byDomainStream"),
-        })
+            .estimated_document_count()
+            .with_options(shapes::estimated_count())
+            .await?)
     }
 
-    /// `limit` 0 means no limit.
+    /// At most `limit` documents (every caller passes a bound).
     async fn find_sorted(
         &self,
         query: Document,
         sort: Document,
         limit: usize,
     ) -> Result<Vec<EventDocument>> {
-        let find = self.events.find(query).sort(sort);
-        let find = if limit > 0 {
-            find.limit(i64::try_from(limit).unwrap_or(i64::MAX))
-        } else {
-            find
-        };
+        let find = self
+            .events
+            .find(query)
+            .with_options(shapes::find(sort, limit.max(1)));
         Ok(find.await?.try_collect().await?)
-    }
-}
-
-/// `{ facet: [ { _id: key, count: n }, … ] }` as a map.
-fn counts(facets: &Document, facet: &str) -> BTreeMap<String, u64> {
-    facets
-        .get_array(facet)
-        .map(|rows| {
-            rows.iter()
-                .filter_map(Bson::as_document)
-                .filter_map(|row| {
-                    let key = row.get_str("_id").ok()?.to_owned();
-                    Some((key, number(row.get("count")?)))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `{ facet: [ { n: count } ] }` as a number; an empty facet is 0.
-fn first_count(facets: &Document, facet: &str) -> u64 {
-    facets
-        .get_array(facet)
-        .ok()
-        .and_then(|rows| rows.first())
-        .and_then(Bson::as_document)
-        .and_then(|row| row.get("n"))
-        .map_or(0, number)
-}
-
-/// Counts come back as 32- or 64-bit integers (or doubles, from some servers).
-fn number(value: &Bson) -> u64 {
-    match value {
-        Bson::Int32(n) => u64::try_from(*n).unwrap_or(0),
-        Bson::Int64(n) => u64::try_from(*n).unwrap_or(0),
-        Bson::Double(n) if *n >= 0.0 => *n as u64,
-        _ => 0,
     }
 }

@@ -2,7 +2,10 @@
 //! and consumer groups for clients that replay (groups.rs).
 //!
 //! Every key is the configured `redis.stream_prefix` followed by the stream's name, so the
-//! API speaks of `complaints-stream` while Redis holds `<prefix>complaints-stream`.
+//! API speaks of `complaints-stream` while Redis holds `<prefix>complaints-stream`. The
+//! service's own streams are the domain streams and the replay targets it wrote, which it
+//! lists in the set `<prefix>event-store:replay-targets`; the consumer-group API reaches
+//! those and no other key.
 
 mod entry;
 mod groups;
@@ -15,6 +18,7 @@ pub use mirror::Mirror;
 
 use crate::{config::RedisSettings, error::Result, metrics, store::EventDocument};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use shared::event::streams;
 use std::time::{Duration, Instant};
 
 /// Replies to pipelines of a few hundred XADDs take longer than the driver's default 500 ms
@@ -22,6 +26,8 @@ use std::time::{Duration, Instant};
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// XADDs per round trip when writing many entries.
 const PIPELINE: usize = 500;
+/// The set of replay targets written (names without the prefix).
+const REPLAY_TARGETS: &str = "event-store:replay-targets";
 
 /// A handle on Redis; cheap to clone.
 #[derive(Clone)]
@@ -59,12 +65,33 @@ impl RedisStreams {
             .is_ok()
     }
 
+    /// Whether `name` is one of the service's streams: a domain stream, or a replay target
+    /// it wrote.
+    pub async fn owns(&self, name: &str) -> Result<bool> {
+        if streams::ALL.contains(&name) {
+            return Ok(true);
+        }
+        let mut connection = self.connection.clone();
+        Ok(redis::cmd("SISMEMBER")
+            .arg(self.key(REPLAY_TARGETS))
+            .arg(name)
+            .query_async(&mut connection)
+            .await?)
+    }
+
     /// Appends `events` to stream `name` in order, with ids Redis assigns (a replay target).
     pub async fn append_replay(&self, name: &str, events: &[EventDocument]) -> Result<()> {
         let key = self.key(name);
         let mut connection = self.connection.clone();
-        for chunk in events.chunks(PIPELINE) {
+        for (n, chunk) in events.chunks(PIPELINE).enumerate() {
             let mut pipe = redis::pipe();
+            if n == 0 {
+                // Listed before its first entry, so no entry is ever in an unlisted stream.
+                pipe.cmd("SADD")
+                    .arg(self.key(REPLAY_TARGETS))
+                    .arg(name)
+                    .ignore();
+            }
             for event in chunk {
                 let fields = entry::fields(event, entry::Origin::Replay)?;
                 pipe.cmd("XADD")

@@ -4,7 +4,8 @@ use crate::{
     events::{full_lifecycle, mixed},
     harness::{spawn_app, WAIT},
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test]
@@ -168,4 +169,38 @@ async fn group_operations_on_a_missing_group_are_not_found() {
         .get("/api/events/redis-streams/complaints-stream/groups/nobody/pending")
         .await;
     assert_eq!(pending.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn group_operations_on_a_stream_that_is_not_ours_are_not_found_and_create_no_key() {
+    let app = spawn_app().await;
+    let group = "/api/events/redis-streams/zzprobe-stream/groups/g";
+    let replies = [
+        app.client.request(Method::PUT, group, None).await,
+        app.client.get(&format!("{group}/read?consumer=c")).await,
+        app.client.get(&format!("{group}/pending")).await,
+        app.client
+            .post(&format!("{group}/ack"), json!({ "ids": ["1-0"] }))
+            .await,
+        app.client
+            .post(
+                &format!("{group}/claim"),
+                json!({ "consumer": "c", "minIdleMs": 0 }),
+            )
+            .await,
+    ];
+    for reply in replies {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+        assert_eq!(reply.code(), "NOT_FOUND");
+    }
+    let mut redis = app.servers.redis().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", app.servers.config.redis.stream_prefix))
+        .query_async(&mut redis)
+        .await
+        .expect("Redis answers");
+    assert!(
+        !keys.iter().any(|k| k.contains("zzprobe")),
+        "no key was created: {keys:?}"
+    );
 }
