@@ -13,7 +13,19 @@
 //!    split the time into waiting on MongoDB, waiting on Redis, and the rest (ours and
 //!    RabbitMQ's).
 //! 3. Replays the big stream to a Redis stream, then to the `events.replay` exchange.
+//!
+//! The backlog is shaped for the read benchmarks too: event `i` is stamped `i` seconds after
+//! the first (so a one-hour range holds 3,600 events), and besides the big stream about half
+//! of the events are complaint lifecycles decided by the shared aggregate (created, assigned,
+//! in progress, resolved, and every other one closed), which `/state` folds.
+//!
+//! Environment:
+//! - `BENCH_KEEP=1` keeps the database, the Redis keys and the vhost and prints their names,
+//!   to run the service on them afterwards (`APP_MONGO__DATABASE`, `APP_REDIS__STREAM_PREFIX`);
+//! - `BENCH_STATISTICS=1` requests `/api/events/statistics` in a loop during the drain and
+//!   reports its latency: whether counting holds up ingestion shows in the drain rate.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use event_store_service::{
     app::App,
     config::{Config, SERVICE},
@@ -22,12 +34,20 @@ use event_store_service::{
 };
 use serde_json::json;
 use shared::{
+    complaint::{
+        decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Customer,
+        CustomerId, CustomerName, Description, Email, Policy, Priority, Resolution,
+    },
     event::{Envelope, EventType, Metadata},
     messaging::Broker,
     test_support::{self, TestVhost},
 };
 use std::{
     io::Write,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 use tokio_util::sync::CancellationToken;
@@ -67,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
     let baseline = EventStore::new(&baseline_db);
     baseline.create_indexes().await?;
     let count = total.min(BASELINE_MAX);
-    let now = chrono::Utc::now();
+    let now = Utc::now();
     let started = Instant::now();
     for chunk in backlog(count, 0).chunks(BATCH) {
         let mut documents: Vec<EventDocument> =
@@ -108,10 +128,28 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let running = tokio::spawn(app.run(shutdown.clone()));
+    let draining = Arc::new(AtomicBool::new(true));
+    let statistics = std::env::var("BENCH_STATISTICS")
+        .is_ok_and(|v| v == "1")
+        .then(|| tokio::spawn(request_statistics(port, draining.clone())));
     while store.max_position().await? < total as i64 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let stored_in = started.elapsed();
+    draining.store(false, Ordering::Relaxed);
+    if let Some(statistics) = statistics {
+        let mut took = statistics.await?;
+        took.sort();
+        let at =
+            |q: f64| took.get(((took.len() as f64 * q) as usize).min(took.len().saturating_sub(1)));
+        report(&format!(
+            "  /api/events/statistics requested {} times during the drain: p50 {:?}, p99 {:?}, max {:?}",
+            took.len(),
+            at(0.5),
+            at(0.99),
+            took.last()
+        ));
+    }
     let mut redis = redis::Client::open(config.redis.url.as_str())?
         .get_multiplexed_async_connection()
         .await?;
@@ -177,48 +215,121 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     running.await??;
     publisher.close().await;
-    mongo.database(&config.mongo.database).drop().await?;
+    if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
+        report(&format!(
+            "kept: APP_MONGO__DATABASE={} APP_REDIS__STREAM_PREFIX={} RABBITMQ_URL={}",
+            config.mongo.database, config.redis.stream_prefix, vhost.amqp_url
+        ));
+    } else {
+        mongo.database(&config.mongo.database).drop().await?;
+    }
     mongo.shutdown().await;
     Ok(())
 }
 
-/// `total` events: a complaint stream of `stream_len` (versions 1…), the rest one event each
-/// of many aggregates across the domains.
+/// Requests the statistics one after the other while `draining`; returns how long each took.
+async fn request_statistics(port: u16, draining: Arc<AtomicBool>) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/events/statistics");
+    let mut took = Vec::new();
+    while draining.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        if let Ok(response) = client.get(&url).send().await {
+            let _ = response.bytes().await;
+            took.push(started.elapsed());
+        }
+    }
+    took
+}
+
+/// `total` events, event `i` stamped `i` seconds after the first: a complaint stream of
+/// `stream_len` (versions 1…), then, alternating, a complaint lifecycle decided by the shared
+/// aggregate and one event of another domain's aggregate.
 fn backlog(total: usize, stream_len: usize) -> Vec<Envelope> {
-    let now = chrono::Utc::now();
-    let types = [
-        (EventType::ComplaintCreated, "Complaint"),
+    let start = Utc::now() - TimeDelta::seconds(total as i64);
+    let at = |i: usize| start + TimeDelta::seconds(i as i64);
+    let data =
+        |i: usize| json!({ "n": i, "title": "Invoice charged twice", "note": "x".repeat(200) });
+    let mut events: Vec<Envelope> = (0..stream_len)
+        .map(|i| {
+            let metadata = Metadata::new("bench", "bench".into(), at(i)).with_version(i as i64 + 1);
+            Envelope::new(
+                EventType::ComplaintPriorityChanged,
+                "bench-stream",
+                "Complaint",
+                data(i),
+                metadata,
+            )
+        })
+        .collect();
+    let others = [
         (EventType::NotificationSent, "Notification"),
         (EventType::SagaStarted, "Saga"),
         (EventType::AuditCompensation, "AuditEntry"),
         (EventType::ErrorManualInterventionRequired, "Saga"),
     ];
-    (0..total)
-        .map(|i| {
-            let data = json!({ "n": i, "title": "Invoice charged twice", "note": "x".repeat(200) });
-            if i < stream_len {
-                let metadata =
-                    Metadata::new("bench", "bench".into(), now).with_version(i as i64 + 1);
-                Envelope::new(
-                    EventType::ComplaintPriorityChanged,
-                    "bench-stream",
-                    "Complaint",
-                    data,
-                    metadata,
-                )
-            } else {
-                let (event_type, aggregate_type) = types[i % types.len()];
-                let metadata = Metadata::new("bench", format!("corr-{}", i % 100), now);
-                Envelope::new(
-                    event_type,
-                    uuid::Uuid::now_v7().to_string(),
-                    aggregate_type,
-                    data,
-                    metadata,
-                )
-            }
-        })
-        .collect()
+    let mut n = 0;
+    while events.len() < total {
+        if n % 2 == 0 && total - events.len() >= 5 {
+            let id = format!("bench-{}", uuid::Uuid::now_v7());
+            events.extend(lifecycle(&id, n % 4 == 0, at(events.len())));
+        } else {
+            let i = events.len();
+            let (event_type, aggregate_type) = others[n % others.len()];
+            let metadata = Metadata::new("bench", format!("corr-{}", i % 100), at(i));
+            events.push(Envelope::new(
+                event_type,
+                uuid::Uuid::now_v7().to_string(),
+                aggregate_type,
+                data(i),
+                metadata,
+            ));
+        }
+        n += 1;
+    }
+    events
+}
+
+/// A complaint created, assigned, processed, resolved and, if `closed`, closed: its events
+/// one second apart from `start`, as complaint-service publishes them.
+fn lifecycle(id: &str, closed: bool, start: DateTime<Utc>) -> Vec<Envelope> {
+    let parsed = "a valid value";
+    let mut commands = vec![
+        Command::Create {
+            title: ComplaintTitle::parse("Invoice charged twice").expect(parsed),
+            description: Description::parse("May's invoice was debited twice.").expect(parsed),
+            category: Category::parse("billing").expect(parsed),
+            priority: Priority::Medium,
+            customer: Customer {
+                id: CustomerId::parse("customer-42").expect(parsed),
+                name: CustomerName::parse("Ada Lovelace").expect(parsed),
+                email: Email::parse("ada@example.com").expect(parsed),
+            },
+        },
+        Command::Assign {
+            agent_id: AgentId::parse("agent-002").expect(parsed),
+        },
+        Command::Process,
+        Command::Resolve {
+            resolution: Resolution::parse("Refunded the second debit.").expect(parsed),
+        },
+    ];
+    if closed {
+        commands.push(Command::Close);
+    }
+    let mut state = Complaint::empty(id);
+    let mut envelopes = Vec::new();
+    for (n, command) in commands.into_iter().enumerate() {
+        let now = start + TimeDelta::seconds(n as i64);
+        let decided = decide(&state, command, &Policy::default(), now).expect("a valid command");
+        for event in decided {
+            state = evolve(state, &event, now);
+            let metadata =
+                Metadata::new("bench", format!("corr-{id}"), now).with_version(state.version);
+            envelopes.push(event.to_envelope(id, metadata));
+        }
+    }
+    envelopes
 }
 
 /// Sums of the histograms the benchmark splits time with.
