@@ -9,12 +9,11 @@ use axum::{
 };
 use shared::{
     complaint::Command,
-    http::{ApiError, CorrelationId, ErrorBody, Json},
+    http::{ApiError, CorrelationId, ErrorBody, Json, OptionalJson},
 };
 use uuid::Uuid;
 
 use super::{
-    body::OptionalJson,
     headers::{self, CommandHeaders, IdempotencyKeyHeader},
     requests::{
         AssignRequest, ChangePriorityRequest, CreateComplaintRequest, EmptyRequest, ReopenRequest,
