@@ -20,29 +20,43 @@ use crate::{
     queries::{ComplaintDetails, ComplaintPage, Statistics},
 };
 
-/// Filters and paging of the list. Every filter is optional; they combine with AND.
+/// Filters and paging of the list. Every filter is optional; they combine with AND. The
+/// `pattern`s say what `parse` accepts (a cursor is the hex of `<micros>|<uuid>`), so that a
+/// schema-valid request is never refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// One status or several, comma-separated (`OPEN,ASSIGNED`), in any case.
+    #[param(
+        pattern = "^ *(OPEN|ASSIGNED|IN_PROGRESS|RESOLVED|CLOSED)? *(, *(OPEN|ASSIGNED|IN_PROGRESS|RESOLVED|CLOSED)? *)*$"
+    )]
     status: Option<String>,
     /// One priority or several, comma-separated.
+    #[param(pattern = "^ *(LOW|MEDIUM|HIGH|CRITICAL)? *(, *(LOW|MEDIUM|HIGH|CRITICAL)? *)*$")]
     priority: Option<String>,
+    #[param(max_length = 200)]
     category: Option<String>,
     /// The assignee's agent id.
+    #[param(max_length = 200)]
     assignee: Option<String>,
     /// The customer's id.
+    #[param(max_length = 200)]
     customer: Option<String>,
     /// Created at or after this instant (RFC 3339, e.g. `2024-05-01T00:00:00Z`).
     created_from: Option<DateTime<Utc>>,
     /// Created before this instant.
     created_to: Option<DateTime<Utc>>,
     /// Words to find in title or description, each as a prefix (`charg` finds "charged").
+    #[param(max_length = 200)]
     q: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(
+        pattern = "^(3[0-9]){1,16}7c(3[0-9]|6[1-6]){8}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){12}$"
+    )]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

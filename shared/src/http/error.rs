@@ -18,7 +18,7 @@ pub struct ApiError {
     pub message: String,
     pub details: Option<Value>,
     /// Sent as `Retry-After` (seconds): when the same request may succeed.
-    pub retry_after_seconds: Option<u32>,
+    pub retry_after_seconds: Option<u16>,
 }
 
 /// The body of every error response (for OpenAPI documents).
@@ -53,7 +53,7 @@ impl ApiError {
     }
 
     /// Tells the client to try the same request again after `seconds`.
-    pub fn retry_after(mut self, seconds: u32) -> Self {
+    pub fn retry_after(mut self, seconds: u16) -> Self {
         self.retry_after_seconds = Some(seconds);
         self
     }

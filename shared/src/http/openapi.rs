@@ -1,13 +1,21 @@
-//! What the shared edge answers on every route, written into each service's OpenAPI document
+//! What the shared edge does on every route, written into each service's OpenAPI document
 //! once here rather than on every handler: a generated client then knows every status it can
-//! get, and schemathesis finds no undocumented one.
+//! get and every value it may send, and schemathesis finds no undocumented status and no
+//! schema-valid parameter that the edge refuses.
 
 use super::error::{ErrorBody, ErrorContent};
 use utoipa::openapi::{
-    path::Operation,
+    path::{Operation, Parameter, ParameterIn},
     response::{Response, ResponseBuilder},
+    schema::{Schema, SchemaType, Type},
     ContentBuilder, OpenApi, Ref, RefOr,
 };
+
+/// What `control_characters` lets through, as a JSON Schema pattern (ECMA and Python alike).
+pub const NO_CONTROL_CHARACTERS: &str = "^[^\\x00-\\x1F\\x7F]*$";
+/// [`NO_CONTROL_CHARACTERS`], and not blank: `str::trim` leaves something (the class lists
+/// what Rust counts as white space).
+pub const NOT_BLANK_TEXT: &str = "^[^\\x00-\\x1F\\x7F]*[^\\x00-\\x20\\x7F\\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\x00-\\x1F\\x7F]*$";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(ErrorBody, ErrorContent)))]
@@ -18,10 +26,14 @@ struct ErrorSchemas;
 ///   header, malformed JSON);
 /// - 413 and 415 when it takes a body;
 /// - 503 on every operation (the request's deadline passed, or a dependency is unavailable).
+///
+/// And to every free-text path or query parameter (a string without a pattern, format or
+/// enum of its own), the pattern [`NO_CONTROL_CHARACTERS`].
 pub fn document_edge_responses(openapi: &mut OpenApi) {
     openapi.merge(<ErrorSchemas as utoipa::OpenApi>::openapi());
     for item in openapi.paths.paths.values_mut() {
         let path_has_parameters = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        item.parameters.iter_mut().flatten().for_each(confine_text);
         for operation in [
             &mut item.get,
             &mut item.put,
@@ -41,6 +53,11 @@ pub fn document_edge_responses(openapi: &mut OpenApi) {
 }
 
 fn document(operation: &mut Operation, path_has_parameters: bool) {
+    operation
+        .parameters
+        .iter_mut()
+        .flatten()
+        .for_each(confine_text);
     let has_body = operation.request_body.is_some();
     let has_parameters =
         path_has_parameters || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -65,6 +82,30 @@ fn document(operation: &mut Operation, path_has_parameters: bool) {
         "503",
         "The request's deadline passed, or a dependency is unavailable; try again (Retry-After)",
     );
+}
+
+fn confine_text(parameter: &mut Parameter) {
+    if !matches!(
+        parameter.parameter_in,
+        ParameterIn::Path | ParameterIn::Query
+    ) {
+        return;
+    }
+    let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() else {
+        return;
+    };
+    let is_string = match &object.schema_type {
+        SchemaType::Type(kind) => *kind == Type::String,
+        SchemaType::Array(kinds) => kinds.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    if is_string
+        && object.pattern.is_none()
+        && object.format.is_none()
+        && object.enum_values.is_none()
+    {
+        object.pattern = Some(NO_CONTROL_CHARACTERS.to_owned());
+    }
 }
 
 fn add(operation: &mut Operation, status: &str, description: &str) {
@@ -93,7 +134,7 @@ mod tests {
     use utoipa::openapi::{
         path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem},
         request_body::RequestBodyBuilder,
-        OpenApiBuilder, PathsBuilder,
+        ObjectBuilder, OpenApiBuilder, PathsBuilder,
     };
 
     fn statuses(openapi: &OpenApi, path: &str) -> Vec<String> {
@@ -109,8 +150,9 @@ mod tests {
         let with_query = OperationBuilder::new()
             .parameter(
                 ParameterBuilder::new()
-                    .name("limit")
-                    .parameter_in(ParameterIn::Query),
+                    .name("q")
+                    .parameter_in(ParameterIn::Query)
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             )
             .response("400", ResponseBuilder::new().description("its own words"));
         let with_body =
@@ -134,6 +176,18 @@ mod tests {
             .responses
             .responses["400"];
         assert!(matches!(kept, RefOr::T(r) if r.description == "its own words"));
+        let query = &openapi.paths.paths["/query"]
+            .get
+            .as_ref()
+            .unwrap()
+            .parameters
+            .as_ref()
+            .unwrap()[0];
+        assert!(
+            matches!(&query.schema, Some(RefOr::T(Schema::Object(o)))
+                if o.pattern.as_deref() == Some(NO_CONTROL_CHARACTERS)),
+            "free text is documented without control characters"
+        );
         assert!(openapi
             .components
             .unwrap()
