@@ -72,7 +72,8 @@ pub struct ProjectionSettings {
     /// The safety-net poll, should a notification be missed.
     #[serde(with = "millis")]
     pub poll_interval: Duration,
-    /// The longest a read with `minVersion` waits for the projection before answering stale.
+    /// The longest a read with `minVersion` waits for the projection before answering 503
+    /// `READ_MODEL_BEHIND`.
     #[serde(with = "millis")]
     pub max_read_wait: Duration,
 }
@@ -83,7 +84,7 @@ impl Default for ProjectionSettings {
             enabled: true,
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
-            max_read_wait: Duration::from_secs(5),
+            max_read_wait: Duration::from_secs(2),
         }
     }
 }

@@ -18,6 +18,13 @@ pub enum ServiceError {
     /// command itself when a concurrent writer got there first).
     #[error("the complaint is at version {current}, not {expected}")]
     VersionConflict { expected: i64, current: i64 },
+    /// A read asked for a version (`minVersion`) that no command has written yet.
+    #[error("version {requested} was not written: the complaint is at version {current}")]
+    VersionNotWritten { requested: i64, current: i64 },
+    /// A read asked for a version that is written, but the read model did not reach it
+    /// within the wait.
+    #[error("the read model has version {shown}, not yet {requested}")]
+    ReadModelBehind { requested: i64, shown: i64 },
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("invalid {header} header: {message}")]
@@ -51,7 +58,8 @@ impl ServiceError {
             Self::Invalid(_) | Self::BadHeader { .. } | Self::InvalidCursor => "invalid",
             Self::Refused(DomainError::DoesNotExist) | Self::NotFound(_) => "not_found",
             Self::Refused(_) => "refused",
-            Self::VersionConflict { .. } => "conflict",
+            Self::VersionConflict { .. } | Self::VersionNotWritten { .. } => "conflict",
+            Self::ReadModelBehind { .. } => "unavailable",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::CorruptEvent(_) | Self::Database(_) | Self::Inconsistent(_) => "error",
         }

@@ -1,6 +1,8 @@
 //! The query side: reads only the view tables the projector keeps. A read may ask for a
 //! version it has just written (`minVersion`); it then waits, within a bound, for the
-//! projector to get there, and else answers with what it has, marked stale.
+//! projector to get there, and else says so ([`ServiceError::ReadModelBehind`]) rather than
+//! answer with an older state. A version never written is told apart at once, by the event
+//! stream's own version ([`ServiceError::VersionNotWritten`]).
 
 use chrono::Utc;
 use serde::Serialize;
@@ -16,7 +18,7 @@ use crate::{
     listing::{Cursor, ListFilter},
     metrics,
     projection::{projector::ProjectionSignals, TimelineEntry},
-    store::views,
+    store::{events, views},
 };
 
 /// Between two looks at the read model while waiting, in case another instance projects.
@@ -29,13 +31,6 @@ pub struct ComplaintDetails {
     #[serde(flatten)]
     pub complaint: Complaint,
     pub timeline: Vec<TimelineEntry>,
-}
-
-/// A read, and whether it is older than the version asked for.
-#[derive(Debug)]
-pub struct Fetched {
-    pub details: ComplaintDetails,
-    pub stale: bool,
 }
 
 /// One page of a list.
@@ -82,9 +77,12 @@ impl QueryService {
         }
     }
 
-    /// Complaint `id`; with `min_version`, once the read model has reached it (or the wait
-    /// is over: then `stale`).
-    pub async fn get(&self, id: Uuid, min_version: Option<i64>) -> Result<Fetched, ServiceError> {
+    /// Complaint `id`; with `min_version`, once the read model has reached it.
+    pub async fn get(
+        &self,
+        id: Uuid,
+        min_version: Option<i64>,
+    ) -> Result<ComplaintDetails, ServiceError> {
         metrics::query_executed("get");
         if let Some(min_version) = min_version {
             self.wait_for(id, min_version).await?;
@@ -92,17 +90,26 @@ impl QueryService {
         let (complaint, timeline) = views::get(&self.pool, id)
             .await?
             .ok_or(ServiceError::NotFound(id))?;
-        let stale = min_version.is_some_and(|min| complaint.version < min);
-        Ok(Fetched {
-            details: ComplaintDetails {
-                complaint,
-                timeline,
-            },
-            stale,
+        Ok(ComplaintDetails {
+            complaint,
+            timeline,
         })
     }
 
+    /// Returns once the read model has `min_version` of `id`. The event stream says first
+    /// whether that version exists at all: a client holding a version a command answered
+    /// with always finds it there, so waiting only ever covers the projector's lag.
     async fn wait_for(&self, id: Uuid, min_version: i64) -> Result<(), ServiceError> {
+        let written = events::current_version(&self.pool, id).await?;
+        if written == 0 {
+            return Err(ServiceError::NotFound(id));
+        }
+        if written < min_version {
+            return Err(ServiceError::VersionNotWritten {
+                requested: min_version,
+                current: written,
+            });
+        }
         let deadline = Instant::now() + self.max_wait;
         let mut progress = self.signals.progress();
         loop {
@@ -113,7 +120,10 @@ impl QueryService {
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Ok(());
+                return Err(ServiceError::ReadModelBehind {
+                    requested: min_version,
+                    shown: version.unwrap_or(0),
+                });
             }
             let wait = remaining.min(WAIT_POLL);
             match tokio::time::timeout(wait, progress.changed()).await {

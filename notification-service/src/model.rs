@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 /// Defines a closed set of wire names with `as_str`, `Display` and `FromStr`.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident, $case:literal { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $case:tt { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = $case)]
@@ -128,5 +128,23 @@ mod tests {
         assert_eq!(Audience::Supervisor.as_str(), "supervisor");
         assert_eq!(Role::Supervisor.as_str(), "SUPERVISOR");
         assert!("sideways".parse::<Step>().is_err());
+    }
+
+    /// The OpenAPI document names the values as the wire does (issue 10: it said `Agent`).
+    #[test]
+    fn schemas_list_the_wire_names() {
+        fn values<T: utoipa::PartialSchema>() -> serde_json::Value {
+            serde_json::to_value(T::schema()).unwrap()["enum"].clone()
+        }
+        assert_eq!(values::<Role>(), serde_json::json!(["AGENT", "SUPERVISOR"]));
+        let statuses: Vec<&str> = NotificationStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(values::<NotificationStatus>(), serde_json::json!(statuses));
+        let steps: Vec<&str> = Step::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(values::<Step>(), serde_json::json!(steps));
+        assert_eq!(
+            values::<Audience>(),
+            serde_json::json!(["complainant", "assignee", "supervisor"])
+        );
+        assert_eq!(values::<Channel>(), serde_json::json!(["email"]));
     }
 }

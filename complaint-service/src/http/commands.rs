@@ -9,12 +9,11 @@ use axum::{
 };
 use shared::{
     complaint::Command,
-    http::{ApiError, CorrelationId, ErrorBody, Json},
+    http::{ApiError, CorrelationId, ErrorBody, Json, OptionalJson},
 };
 use uuid::Uuid;
 
 use super::{
-    body::OptionalJson,
     headers::{self, CommandHeaders, IdempotencyKeyHeader},
     requests::{
         AssignRequest, ChangePriorityRequest, CreateComplaintRequest, EmptyRequest, ReopenRequest,
@@ -50,8 +49,10 @@ fn accepted(status: StatusCode, result: &CommandResult) -> Response {
 #[utoipa::path(post, path = "/api/complaints", tag = "complaints",
     request_body = CreateComplaintRequest,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible characters"),
-        ("X-User-Id" = Option<String>, Header, description = "Who acts; recorded in the event metadata"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$",
+            description = "Makes retries safe: 1 to 255 visible characters"),
+        ("X-User-Id" = Option<String>, Header, pattern = r"^[!-~]{1,100}$",
+            description = "Who acts; recorded in the event metadata"),
     ),
     responses(
         (status = 201, description = "Created", body = CommandResult, headers(
@@ -230,9 +231,12 @@ pub async fn change_priority(
 #[allow(dead_code)]
 pub struct CommandHeadersDoc {
     /// Act only if the complaint is at this version (its `ETag`, or the number); else 409.
-    #[param(rename = "If-Match")]
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$"#
+    )]
     if_match: Option<String>,
     /// Who acts; recorded in the event metadata.
-    #[param(rename = "X-User-Id")]
+    #[param(rename = "X-User-Id", pattern = r"^[!-~]{1,100}$")]
     user_id: Option<String>,
 }

@@ -27,6 +27,25 @@ impl From<ServiceError> for ApiError {
                 ),
             )
             .with_details(json!({ "expectedVersion": expected, "currentVersion": current })),
+            ServiceError::VersionNotWritten { requested, current } => ApiError::conflict(
+                "VERSION_NOT_WRITTEN",
+                format!(
+                    "the complaint is at version {current}; version {requested} has not been \
+                     written (minVersion is a version a command answered with)"
+                ),
+            )
+            .with_details(json!({ "requestedVersion": requested, "currentVersion": current }))
+            .retry_after(1),
+            ServiceError::ReadModelBehind { requested, shown } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "READ_MODEL_BEHIND",
+                format!(
+                    "version {requested} is written but the read model is still at {shown}; \
+                     try again shortly"
+                ),
+            )
+            .with_details(json!({ "requestedVersion": requested, "readModelVersion": shown }))
+            .retry_after(1),
             ServiceError::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "IDEMPOTENCY_KEY_REUSED",
@@ -44,7 +63,7 @@ impl From<ServiceError> for ApiError {
                 "INVALID_CURSOR",
                 "invalid cursor; pass the nextCursor of a previous page unchanged",
             ),
-            ServiceError::Database(error) if unavailable(&error) => {
+            ServiceError::Database(error) if shared::postgres::is_unavailable(&error) => {
                 tracing::warn!(%error, "PostgreSQL unavailable");
                 ApiError::unavailable("PostgreSQL")
             }
@@ -77,12 +96,4 @@ fn refused(refusal: &DomainError) -> ApiError {
         }
         _ => error,
     }
-}
-
-/// The database cannot be reached now (as opposed to a query that failed).
-fn unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
 }

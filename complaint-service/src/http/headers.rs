@@ -13,8 +13,6 @@ pub const IF_MATCH: &str = "if-match";
 pub const USER_ID: &str = "x-user-id";
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MIN_VERSION: &str = "x-min-version";
-/// On a read that asked for a version the read model has not reached within the wait.
-pub const STALE: &str = "x-read-model-stale";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 const MAX_USER_ID: usize = 100;

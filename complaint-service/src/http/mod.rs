@@ -2,7 +2,6 @@
 //! operations on `/api/admin/projections`.
 
 mod admin;
-mod body;
 mod commands;
 mod error;
 mod headers;

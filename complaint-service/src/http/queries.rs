@@ -20,29 +20,43 @@ use crate::{
     queries::{ComplaintDetails, ComplaintPage, Statistics},
 };
 
-/// Filters and paging of the list. Every filter is optional; they combine with AND.
+/// Filters and paging of the list. Every filter is optional; they combine with AND. The
+/// `pattern`s say what `parse` accepts (a cursor is the hex of `<micros>|<uuid>`), so that a
+/// schema-valid request is never refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// One status or several, comma-separated (`OPEN,ASSIGNED`), in any case.
+    #[param(
+        pattern = "^ *(OPEN|ASSIGNED|IN_PROGRESS|RESOLVED|CLOSED)? *(, *(OPEN|ASSIGNED|IN_PROGRESS|RESOLVED|CLOSED)? *)*$"
+    )]
     status: Option<String>,
     /// One priority or several, comma-separated.
+    #[param(pattern = "^ *(LOW|MEDIUM|HIGH|CRITICAL)? *(, *(LOW|MEDIUM|HIGH|CRITICAL)? *)*$")]
     priority: Option<String>,
+    #[param(max_length = 200)]
     category: Option<String>,
     /// The assignee's agent id.
+    #[param(max_length = 200)]
     assignee: Option<String>,
     /// The customer's id.
+    #[param(max_length = 200)]
     customer: Option<String>,
     /// Created at or after this instant (RFC 3339, e.g. `2024-05-01T00:00:00Z`).
     created_from: Option<DateTime<Utc>>,
     /// Created before this instant.
     created_to: Option<DateTime<Utc>>,
     /// Words to find in title or description, each as a prefix (`charg` finds "charged").
+    #[param(max_length = 200)]
     q: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(
+        pattern = "^(3[0-9]){1,16}7c(3[0-9]|6[1-6]){8}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){12}$"
+    )]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -83,21 +97,31 @@ pub async fn list(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct GetParams {
-    /// Wait (up to 5 s by default) until the read model has this version — the `version` a
-    /// command answered with. If it does not get there in time, the answer is what the read
-    /// model has, with `X-Read-Model-Stale: true`. Also accepted as `X-Min-Version`.
+    /// Read your own write: the `version` a command answered with. The read waits (up to
+    /// 2 s by default) for the read model to reach it; if it does not, the answer is 503
+    /// `READ_MODEL_BEHIND` with `Retry-After`, never an older state. A version no command
+    /// has written is 409 `VERSION_NOT_WRITTEN` at once. Also accepted as `X-Min-Version`.
+    #[param(minimum = 0)]
     min_version: Option<i64>,
 }
 
 /// A complaint with its timeline. `ETag` is its version.
 #[utoipa::path(get, path = "/api/complaints/{id}", tag = "complaints",
     params(ComplaintId, GetParams,
-        ("X-Min-Version" = Option<i64>, Header, description = "Same as minVersion")),
+        ("X-Min-Version" = Option<String>, Header, pattern = r"^[0-9]{1,18}$",
+            description = "Same as minVersion")),
     responses(
         (status = 200, body = ComplaintDetails, headers(
-            ("ETag" = String, description = "The version shown, quoted"),
-            ("X-Read-Model-Stale" = String, description = "`true` when older than minVersion"))),
+            ("ETag" = String, description = "The version shown, quoted"))),
+        (status = 400, description = "minVersion or X-Min-Version is not a version number", body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "`VERSION_NOT_WRITTEN`: the complaint has not reached \
+            minVersion; `Retry-After` says when to look again", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds"))),
+        (status = 422, description = "minVersion is negative", body = ErrorBody),
+        (status = 503, description = "`READ_MODEL_BEHIND`: minVersion is written but the read \
+            model did not reach it in time; or a dependency is unavailable", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds"))),
     ))]
 pub async fn get_one(
     State(state): State<ApiState>,
@@ -109,16 +133,11 @@ pub async fn get_one(
         return Err(ApiError::validation("minVersion", "must not be negative"));
     }
     let min_version = params.min_version.max(header_version);
-    let fetched = state.queries.get(id, min_version).await?;
-    let version = fetched.details.complaint.version;
-    let mut response = Json(fetched.details).into_response();
+    let details = state.queries.get(id, min_version).await?;
+    let version = details.complaint.version;
+    let mut response = Json(details).into_response();
     if let Ok(etag) = HeaderValue::from_str(&headers::etag(version)) {
         response.headers_mut().insert(header::ETAG, etag);
-    }
-    if fetched.stale {
-        response
-            .headers_mut()
-            .insert(headers::STALE, HeaderValue::from_static("true"));
     }
     Ok(response)
 }

@@ -132,13 +132,12 @@ async fn a_read_asking_for_the_version_just_written_sees_it() {
             reply.header("etag"),
             Some(format!("\"{version}\"").as_str())
         );
-        assert_eq!(reply.header("x-read-model-stale"), None);
     }
     app.stop().await;
 }
 
 #[tokio::test]
-async fn a_read_the_projection_cannot_satisfy_in_time_answers_what_it_has_marked_stale() {
+async fn a_read_the_projection_cannot_satisfy_in_time_says_so_instead_of_answering_stale() {
     let first = spawn_app().await;
     let id = first.created(1).await;
     first.complaint_at(&id, 1).await;
@@ -153,10 +152,46 @@ async fn a_read_the_projection_cannot_satisfy_in_time_answers_what_it_has_marked
     let reply = app
         .get(&format!("/api/complaints/{id}?minVersion={version}"))
         .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("x-read-model-stale"), Some("true"));
-    assert_eq!(reply.body["version"], 1, "what the read model has");
-    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.code(), "READ_MODEL_BEHIND");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(reply.body["error"]["details"]["requestedVersion"], version);
+    assert_eq!(reply.body["error"]["details"]["readModelVersion"], 1);
+    let plain = app.get(&format!("/api/complaints/{id}")).await;
+    assert_eq!(
+        plain.status,
+        StatusCode::OK,
+        "without minVersion: what it has"
+    );
+    assert_eq!(plain.body["version"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_asking_for_a_version_never_written_is_told_so_at_once() {
+    let app = spawn_app().await;
+    let id = app.created(1).await;
+    for (query, header) in [("?minVersion=99", None), ("", Some("99"))] {
+        let headers: Vec<(&str, &str)> = header.map(|v| ("x-min-version", v)).into_iter().collect();
+        let reply = app
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/complaints/{id}{query}"),
+                &headers,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
+        assert_eq!(reply.code(), "VERSION_NOT_WRITTEN");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+        assert_eq!(reply.body["error"]["details"]["currentVersion"], 1);
+        assert_eq!(reply.body["error"]["details"]["requestedVersion"], 99);
+    }
+    let unknown = uuid::Uuid::now_v7();
+    let reply = app
+        .get(&format!("/api/complaints/{unknown}?minVersion=1"))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     app.stop().await;
 }
 

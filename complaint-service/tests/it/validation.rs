@@ -257,3 +257,61 @@ async fn malformed_queries_get_4xx_json_errors() {
     assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_HEADER");
     app.stop().await;
 }
+
+/// Issue 10: a NUL reached PostgreSQL and answered 500; a broken body said "unknown field".
+#[tokio::test]
+async fn control_characters_and_broken_json_are_400s_never_500s() {
+    let app = spawn_app().await;
+    let id = app.created(1).await;
+    for query in [
+        "customer=%00",
+        "assignee=%00",
+        "q=%00",
+        "category=a%1Fb",
+        "status=%7F",
+    ] {
+        let reply = app.get(&format!("/api/complaints?{query}")).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+    }
+    let reply = app.get("/api/complaints/%00").await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+
+    let reply = app
+        .request(
+            Method::PUT,
+            &format!("/api/complaints/{id}/assign"),
+            &[],
+            Some(RequestBody::Raw(
+                "application/json",
+                br#"{"title": "unterminated"#.to_vec(),
+            )),
+        )
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "MALFORMED_JSON");
+    let reply = app
+        .command(&id, "assign", json!({ "agentId": "agent\u{0}1" }))
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+    let reply = post_raw(
+        &app,
+        "application/json",
+        &serde_json::to_vec(&with(new_complaint(2), "/customer/name", json!("Ada\u{0}"))).unwrap(),
+    )
+    .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+    assert_eq!(reply.body["error"]["details"]["field"], "customer.name");
+
+    for action in ["process", "close"] {
+        let reply = app
+            .request(
+                Method::PUT,
+                &format!("/api/complaints/{id}/{action}"),
+                &[],
+                Some(RequestBody::Raw("application/json", b"null".to_vec())),
+            )
+            .await;
+        // `null` is read as no body: the command reaches the complaint, which is OPEN.
+        assert_error(&reply, StatusCode::CONFLICT, "INVALID_TRANSITION");
+    }
+    app.stop().await;
+}

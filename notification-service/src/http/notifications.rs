@@ -21,12 +21,16 @@ const MAX_LIMIT: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Only the notifications about this complaint.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     complaint_id: Option<String>,
     status: Option<NotificationStatus>,
     step: Option<Step>,
     /// The `nextBefore` of the previous page: only older notifications.
     before: Option<Uuid>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 

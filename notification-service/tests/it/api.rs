@@ -137,3 +137,20 @@ async fn the_history_is_newest_first_and_comes_in_pages() {
     assert_eq!(sent["items"].as_array().unwrap().len(), 2);
     app.stop().await;
 }
+
+/// Issue 10: a NUL in a parameter reached PostgreSQL and answered 500.
+#[tokio::test]
+async fn control_characters_in_parameters_are_400s_never_500s() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/notifications?complaintId=%00",
+        "/api/agents/%00",
+        "/api/agents/agent%0A001",
+        "/api/notifications?status=SENT%7F",
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "INVALID_CHARACTER", "{path}");
+    }
+    app.stop().await;
+}

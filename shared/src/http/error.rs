@@ -4,7 +4,7 @@
 //! its cause chain and answered with a generic message, so no response leaks internals.
 
 use axum::{
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// Sent as `Retry-After` (seconds): when the same request may succeed.
+    pub retry_after_seconds: Option<u16>,
 }
 
 /// The body of every error response (for OpenAPI documents).
@@ -41,11 +43,18 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after_seconds: None,
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
+        self
+    }
+
+    /// Tells the client to try the same request again after `seconds`.
+    pub fn retry_after(mut self, seconds: u16) -> Self {
+        self.retry_after_seconds = Some(seconds);
         self
     }
 
@@ -77,6 +86,7 @@ impl ApiError {
             "DEPENDENCY_UNAVAILABLE",
             format!("{dependency} is unavailable; try again shortly"),
         )
+        .retry_after(1)
     }
 
     /// Logs `error` with its causes; the client learns only that it was ours.
@@ -105,6 +115,12 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

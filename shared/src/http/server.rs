@@ -1,6 +1,8 @@
 //! Turning a service's API router into the whole HTTP surface, and serving it until shutdown.
 
-use super::{correlation, dead_letters, error::ApiError, probes};
+use super::{
+    control_characters, correlation, dead_letters, deadline, error::ApiError, openapi, probes,
+};
 use crate::messaging::Broker;
 use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request},
@@ -11,7 +13,7 @@ use axum::{
     Json, Router,
 };
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +26,10 @@ pub struct HttpSettings {
     /// `CORRELATION_ID_HEADER`.
     pub correlation_header: String,
     pub body_limit_bytes: usize,
+    /// The longest a request may take before it is answered 503 `DEADLINE_EXCEEDED`
+    /// (`APP_HTTP__REQUEST_TIMEOUT`, milliseconds).
+    #[serde(with = "crate::config::millis")]
+    pub request_timeout: Duration,
 }
 
 impl HttpSettings {
@@ -33,6 +39,7 @@ impl HttpSettings {
             port,
             correlation_header: "x-correlation-id".to_owned(),
             body_limit_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
         }
     }
 
@@ -55,12 +62,15 @@ pub struct Operations {
 }
 
 /// The service's API plus probes, metrics, dead-letter routes and its OpenAPI document, with
-/// correlation ids, request metrics, a body limit and JSON answers for unknown routes.
+/// correlation ids, request metrics, a body limit, a deadline, control characters refused in
+/// path and query, and JSON answers for unknown routes. The document lists the statuses this
+/// edge adds to every operation.
 pub fn service_router(api: Router, ops: Operations, settings: &HttpSettings) -> Router {
     let header = HeaderName::try_from(settings.correlation_header.as_str())
         .unwrap_or_else(|_| HeaderName::from_static("x-correlation-id"));
     let mut openapi = ops.openapi;
     openapi.merge(<dead_letters::DeadLetterApi as utoipa::OpenApi>::openapi());
+    openapi::document_edge_responses(&mut openapi);
     api.merge(probes::routes(ops.readiness, crate::telemetry::metrics()))
         .merge(dead_letters::routes(ops.broker))
         .route(
@@ -73,6 +83,11 @@ pub fn service_router(api: Router, ops: Operations, settings: &HttpSettings) -> 
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            settings.request_timeout,
+            deadline::enforce,
+        ))
+        .layer(middleware::from_fn(control_characters::refuse))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn_with_state(
             header,

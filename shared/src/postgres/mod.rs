@@ -1,5 +1,7 @@
-//! PostgreSQL pools: one schema per service (and per test), created on first connect; and
-//! the NOTIFY wake-ups of background loops.
+//! PostgreSQL pools: one schema per service (and per test), created on first connect, and a
+//! `statement_timeout` on every connection, so no query holds a connection and a CPU without
+//! bound; which errors mean "unavailable, try again"; and the NOTIFY wake-ups of background
+//! loops.
 
 mod wakeups;
 
@@ -20,6 +22,10 @@ pub struct DatabaseSettings {
     /// Every table of the service lives in this schema (tests use a fresh one each).
     pub schema: String,
     pub max_connections: u32,
+    /// PostgreSQL cancels any statement running longer (`APP_DATABASE__STATEMENT_TIMEOUT`,
+    /// milliseconds; 0 means no limit). The API answers such a cancellation with a 503.
+    #[serde(with = "crate::config::millis")]
+    pub statement_timeout: Duration,
 }
 
 impl DatabaseSettings {
@@ -28,6 +34,7 @@ impl DatabaseSettings {
             url: "postgres://postgres:postgres@127.0.0.1:5432/complaints".to_owned(),
             schema: schema.to_owned(),
             max_connections: 10,
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -59,9 +66,32 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", settings.schema).as_str())
         .await?;
     admin.close().await;
+    let statement_timeout = settings.statement_timeout.as_millis().to_string();
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.options([("search_path", settings.schema.as_str())]))
+        .connect_with(options.options([
+            ("search_path", settings.schema.as_str()),
+            ("statement_timeout", statement_timeout.as_str()),
+        ]))
         .await
+}
+
+/// PostgreSQL could not do it now, rather than refusing what was asked: it cannot be reached,
+/// is shutting down, or cancelled the statement at its `statement_timeout`. Callers answer
+/// 503 and retry; anything else is a bug or bad data.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 57 (operator intervention): 57014 query_canceled (statement_timeout),
+        // 57P01-03 shutdown and cannot-connect-now. Class 08: connection exceptions.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57") || code.starts_with("08")),
+        _ => false,
+    }
 }

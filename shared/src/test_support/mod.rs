@@ -33,6 +33,7 @@ pub fn database() -> DatabaseSettings {
         ),
         schema: unique("test_"),
         max_connections: 5,
+        ..DatabaseSettings::default()
     }
 }
 
