@@ -52,11 +52,12 @@ impl Handler for SagaKeeper {
         } else {
             self.on_reply(event).await
         };
-        outcome.map_err(|error| match error {
-            KeeperError::NotYet(_) | KeeperError::Service(ServiceError::Database(_)) => {
+        outcome.map_err(|error| {
+            if error.is_transient() {
                 HandlerError::Transient(error.into())
+            } else {
+                HandlerError::Permanent(error.into())
             }
-            other => HandlerError::Permanent(other.into()),
         })
     }
 }
@@ -70,6 +71,21 @@ enum KeeperError {
     Undecodable(#[from] shared::complaint::DecodeError),
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl KeeperError {
+    /// Worth another try: the database failed, the reply came early, or a compensation lost
+    /// the race with a user's command on the same complaint (the next try reads the newer
+    /// version, as the SLA timers do).
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            KeeperError::NotYet(_)
+                | KeeperError::Service(
+                    ServiceError::Database(_) | ServiceError::VersionConflict { .. }
+                )
+        )
+    }
 }
 
 impl From<sqlx::Error> for KeeperError {
