@@ -19,7 +19,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// Publishes on the app's vhost as another service would.
-async fn publisher_for(app: &TestApp, service: &str) -> Broker {
+pub(crate) async fn publisher_for(app: &TestApp, service: &str) -> Broker {
     let settings = test_support::broker(&app.vhost, service);
     let broker = Broker::start(
         settings.clone(),
@@ -30,7 +30,7 @@ async fn publisher_for(app: &TestApp, service: &str) -> Broker {
 }
 
 /// A reply to `cause`, carrying its correlation and naming it as cause.
-fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
+pub(crate) fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
     Envelope::new(
         event_type,
         Uuid::now_v7().to_string(),
@@ -40,12 +40,16 @@ fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
     )
 }
 
-fn notification(step: &str, audience: &str, complaint_id: &str) -> Value {
+pub(crate) fn notification(step: &str, audience: &str, complaint_id: &str) -> Value {
     json!({ "step": step, "audience": audience, "complaintId": complaint_id, "channel": "email" })
 }
 
 /// The event of `event_type` the app published for `complaint_id`.
-async fn published(tap: &EventTap, complaint_id: &str, event_type: EventType) -> Envelope {
+pub(crate) async fn published(
+    tap: &EventTap,
+    complaint_id: &str,
+    event_type: EventType,
+) -> Envelope {
     eventually(&format!("{event_type} published"), WAIT, || async {
         tap.seen()
             .into_iter()
@@ -64,7 +68,12 @@ async fn sagas(app: &TestApp, complaint_id: &str) -> Vec<Value> {
 }
 
 /// Waits until the complaint's saga of `kind` has `status`.
-async fn saga_reaches(app: &TestApp, complaint_id: &str, kind: &str, status: &str) -> Value {
+pub(crate) async fn saga_reaches(
+    app: &TestApp,
+    complaint_id: &str,
+    kind: &str,
+    status: &str,
+) -> Value {
     eventually(&format!("the {kind} saga {status}"), WAIT, || async {
         sagas(app, complaint_id)
             .await
