@@ -9,13 +9,16 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 # Extra arguments for the test runner or bench script: make test-rust ARGS='saga'
 ARGS ?=
+# The pipeline benchmark's load: creates per second, and for how long.
+RATE ?= 100
+SECONDS ?= 60
 # Commands that need the connection settings scripts/infra-up.sh writes to .run/env.
 WITH_ENV := set -a && . ./.run/env && set +a &&
 # The Python tools of .venv (k6, aiosmtpd, nx-27017) come first on PATH.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help infra env up down down-infra clean-test-state build fmt fmt-check lint \
-        test test-rust test-extra bench
+        test test-rust test-extra bench bench-pipeline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-17s %s\n", $$1, $$2 }'
@@ -77,3 +80,6 @@ bench: ## run scripts/bench.sh (the suite must be up: make up)
 	@if [ -f scripts/bench.sh ]; then $(WITH_ENV) bash scripts/bench.sh $(ARGS); \
 	elif [ -f scripts/ops/bench.sh ]; then $(WITH_ENV) bash scripts/ops/bench.sh $(ARGS); \
 	else echo "bench: no scripts/bench.sh yet"; fi
+
+bench-pipeline: ## lag of every view, backlog, CPU per complaint: make bench-pipeline RATE=300 SECONDS=120 (after make up)
+	@bash scripts/ops/bench-pipeline.sh --rate $(RATE) --seconds $(SECONDS) $(ARGS)

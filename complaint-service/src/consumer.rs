@@ -10,7 +10,8 @@
 //!    events, their outbox rows and the inbox entry commit in one transaction, so a
 //!    redelivered event does nothing and the new events carry the cause's correlation id.
 //!    A domain refusal is final (`HandlerError::Permanent`, or `Ok` if it means "already
-//!    done"); a database failure is `HandlerError::Transient`.
+//!    done"); a database failure, or a version conflict with a concurrent command, is
+//!    `HandlerError::Transient` (the next try reads the newer version).
 //!
 //! [`CommandContext::caused_by`]: crate::commands::CommandContext::caused_by
 

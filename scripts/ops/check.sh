@@ -203,6 +203,9 @@ if [[ $MODE == all ]]; then
   fi
   # The smoke generates the traffic some metrics need before they exist.
   check k6-smoke "$VENV/bin/k6" run --quiet --no-color k6/smoke.js
+  # The pipeline benchmark, briefly and slowly: it still runs, and every view gets every effect.
+  check pipeline-bench-smoke "$OPS/bench-pipeline.sh" --smoke --rate 5 --seconds 5 --sample 25 \
+    --drain-timeout 20 --view-timeout 15
   check prometheus-metrics "$PY" "$OPS/check_prometheus_metrics.py" --provoke-dead-letter audit-service.all-events
   check dead-letter-visible dead_letter_reaches_dlq
   # Last: it creates data and may re-drive dead letters the checks above look at.

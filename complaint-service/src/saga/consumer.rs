@@ -3,6 +3,14 @@
 //! saga commits with its SAGA_* announcements (outbox) and the inbox entry of the event that
 //! caused it; compensating the complaint runs as commands caused by the failure event, each
 //! done at most once, so a redelivery finishes what a crash interrupted and repeats nothing.
+//!
+//! The deliveries the consumer loop hands over together are kept in one transaction, in
+//! their order (so one complaint's events still apply in order), with one outbox insert for
+//! all their announcements: one commit per batch instead of one per message. An event that is
+//! refused before it wrote anything (a reply that came early) fails alone; a failure that
+//! aborts the transaction rolls the batch back, and its events are then kept one by one, so
+//! only the event at fault is retried or dead-lettered. Compensating commands run after the
+//! commit, each in its own transaction, as before.
 
 use super::{
     metrics,
@@ -44,20 +52,49 @@ pub struct SagaKeeper {
 
 impl Handler for SagaKeeper {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let Some(event_type) = event.known_type() else {
-            return Ok(()); // a type this build does not know
-        };
-        let outcome = if event_type.is_complaint_event() {
-            self.on_complaint_event(event_type, event).await
-        } else {
-            self.on_reply(event).await
-        };
-        outcome.map_err(|error| match error {
-            KeeperError::NotYet(_) | KeeperError::Service(ServiceError::Database(_)) => {
-                HandlerError::Transient(error.into())
+        match self.keep_together(std::slice::from_ref(event)).await {
+            Ok(mut results) => results.pop().unwrap_or(Ok(())),
+            Err(error) => Err(error.into_handler_error()),
+        }
+    }
+
+    async fn handle_batch(&self, events: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        match self.keep_together(events).await {
+            Ok(results) => results,
+            Err(error) if events.len() > 1 => {
+                tracing::warn!(%error, size = events.len(), "saga batch failed; keeping its events one by one");
+                let mut results = Vec::with_capacity(events.len());
+                for event in events {
+                    results.push(self.handle(event).await);
+                }
+                results
             }
-            other => HandlerError::Permanent(other.into()),
-        })
+            Err(error) => vec![Err(error.into_handler_error())],
+        }
+    }
+}
+
+/// What a batch's transaction does besides its own statements, carried to the commit.
+#[derive(Default)]
+struct Pending {
+    /// SAGA_* announcements in order: one outbox insert for the whole batch.
+    announced: Vec<Envelope>,
+    started: Vec<SagaKind>,
+    finished: Vec<Saga>,
+    /// Compensations to run once the batch has committed: the event that asks for it (its
+    /// index in the batch), the saga, and what to undo.
+    compensations: Vec<(usize, Saga, Compensation)>,
+}
+
+impl Pending {
+    /// Metrics only for what committed.
+    fn record_metrics(&self) {
+        for kind in &self.started {
+            metrics::started(*kind);
+        }
+        for saga in &self.finished {
+            metrics::finished(saga);
+        }
     }
 }
 
@@ -72,6 +109,34 @@ enum KeeperError {
     Service(#[from] ServiceError),
 }
 
+impl KeeperError {
+    /// Refused before the event wrote anything: the rest of its batch may commit.
+    fn wrote_nothing(&self) -> bool {
+        matches!(self, KeeperError::NotYet(_) | KeeperError::Undecodable(_))
+    }
+
+    fn into_handler_error(self) -> HandlerError {
+        if self.is_transient() {
+            HandlerError::Transient(self.into())
+        } else {
+            HandlerError::Permanent(self.into())
+        }
+    }
+
+    /// Worth another try: the database failed, the reply came early, or a compensation lost
+    /// the race with a user's command on the same complaint (the next try reads the newer
+    /// version, as the SLA timers do).
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            KeeperError::NotYet(_)
+                | KeeperError::Service(
+                    ServiceError::Database(_) | ServiceError::VersionConflict { .. }
+                )
+        )
+    }
+}
+
 impl From<sqlx::Error> for KeeperError {
     fn from(error: sqlx::Error) -> Self {
         KeeperError::Service(ServiceError::Database(error))
@@ -79,10 +144,68 @@ impl From<sqlx::Error> for KeeperError {
 }
 
 impl SagaKeeper {
+    /// Keeps `events` in one transaction; one result per event, or the error that aborted the
+    /// transaction (nothing committed).
+    async fn keep_together(
+        &self,
+        events: &[Envelope],
+    ) -> Result<Vec<Result<(), HandlerError>>, KeeperError> {
+        let mut tx = self.pool.begin().await?;
+        let mut pending = Pending::default();
+        let mut results = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            match self.keep(&mut tx, event, &mut pending).await {
+                Ok(None) => results.push(Ok(())),
+                Ok(Some((saga, compensation))) => {
+                    pending.compensations.push((index, saga, compensation));
+                    results.push(Ok(()));
+                }
+                Err(error) if error.wrote_nothing() => {
+                    results.push(Err(error.into_handler_error()))
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        shared::outbox::enqueue(&mut tx, &pending.announced).await?;
+        tx.commit().await?;
+        pending.record_metrics();
+        // After a crash between that commit and the commands below, the redelivered failure
+        // finds the saga compensating with nothing asked yet, and asks again; each command
+        // runs at most once per cause.
+        for (index, saga, compensation) in &pending.compensations {
+            let failure = &events[*index];
+            if let Err(error) = self.compensate(saga, compensation, failure, now()).await {
+                results[*index] = Err(error.into_handler_error());
+            }
+        }
+        Ok(results)
+    }
+
+    /// One event inside the batch's transaction; says what to compensate after the commit.
+    async fn keep(
+        &self,
+        tx: &mut PgConnection,
+        event: &Envelope,
+        pending: &mut Pending,
+    ) -> Result<Option<(Saga, Compensation)>, KeeperError> {
+        let Some(event_type) = event.known_type() else {
+            return Ok(None); // a type this build does not know
+        };
+        if event_type.is_complaint_event() {
+            self.on_complaint_event(tx, event_type, event, pending)
+                .await?;
+            Ok(None)
+        } else {
+            self.on_reply(tx, event, pending).await
+        }
+    }
+
     async fn on_complaint_event(
         &self,
+        tx: &mut PgConnection,
         event_type: EventType,
         event: &Envelope,
+        pending: &mut Pending,
     ) -> Result<(), KeeperError> {
         let Some(complaint_event) = ComplaintEvent::from_envelope(event)? else {
             return Ok(());
@@ -91,11 +214,10 @@ impl SagaKeeper {
             return Ok(()); // not one of ours
         };
         let now = now();
-        let mut tx = self.pool.begin().await?;
-        if !shared::inbox::first_time(&mut tx, QUEUE, event.event_id).await? {
+        if !shared::inbox::first_time(tx, QUEUE, event.event_id).await? {
             return Ok(());
         }
-        move_timer(&mut tx, complaint_id, &complaint_event).await?;
+        move_timer(tx, complaint_id, &complaint_event).await?;
         if let Some(kind) = policy::kind_started_by(event_type) {
             let agent = match &complaint_event {
                 ComplaintEvent::Assigned(assigned) => Some(assigned.agent_id.to_string()),
@@ -103,54 +225,50 @@ impl SagaKeeper {
             };
             let started = policy::start(kind, event, agent, now, self.step_timeout);
             let (saga, announced) = numbered(started, event.event_id, now);
-            if store::insert(&mut tx, &saga).await? {
-                shared::outbox::enqueue(&mut tx, &announced).await?;
-                metrics::started(kind);
+            if store::insert(tx, &saga).await? {
+                pending.announced.extend(announced);
+                pending.started.push(kind);
             }
         }
         if let ComplaintEvent::CompensationRequired(_) = complaint_event {
-            if let Some(saga) = store::compensating(&mut tx, &event.aggregate_id).await? {
+            if let Some(saga) = store::compensating(tx, &event.aggregate_id).await? {
                 let next =
                     policy::compensation_started(&saga, event.event_id, now, self.step_timeout);
-                self.record(&mut tx, &saga, next, event.event_id, now)
-                    .await?;
+                record(tx, pending, &saga, next, event.event_id, now).await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 
-    async fn on_reply(&self, event: &Envelope) -> Result<(), KeeperError> {
+    async fn on_reply(
+        &self,
+        tx: &mut PgConnection,
+        event: &Envelope,
+        pending: &mut Pending,
+    ) -> Result<Option<(Saga, Compensation)>, KeeperError> {
         let Some((cause, reply)) = Reply::from_envelope(event) else {
-            return Ok(());
+            return Ok(None);
         };
         let now = now();
-        let mut tx = self.pool.begin().await?;
-        let Some(saga) = store::awaiting(&mut tx, cause).await? else {
+        let Some(saga) = store::awaiting(tx, cause).await? else {
             return if expects_a_saga(&reply) {
                 Err(KeeperError::NotYet(format!(
                     "{} caused by {cause}",
                     event.event_type
                 )))
             } else {
-                Ok(()) // a status notification, say: no saga waits for it
+                Ok(None) // a status notification, say: no saga waits for it
             };
         };
-        let first_time = shared::inbox::first_time(&mut tx, QUEUE, event.event_id).await?;
+        let first_time = shared::inbox::first_time(tx, QUEUE, event.event_id).await?;
         let mut current = saga.clone();
         let mut compensation = None;
         if first_time {
             if let Some(next) = policy::on_reply(&saga, &reply, now) {
                 compensation = next.compensate.clone();
-                current = self
-                    .record(&mut tx, &saga, next, event.event_id, now)
-                    .await?;
+                current = record(tx, pending, &saga, next, event.event_id, now).await?;
             }
         }
-        tx.commit().await?;
-        // After a crash between that commit and the commands below, the redelivered failure
-        // finds the saga compensating with nothing asked yet, and asks again; each command
-        // runs at most once per cause.
         if compensation.is_none() && awaits_its_compensation(&current, &reply) {
             compensation = current.agent_id.clone().map(|agent_id| Compensation {
                 agent_id,
@@ -158,10 +276,7 @@ impl SagaKeeper {
                 failed_step: policy::NOTIFY_ASSIGNEE.to_owned(),
             });
         }
-        if let Some(compensation) = compensation {
-            self.compensate(&current, &compensation, event, now).await?;
-        }
-        Ok(())
+        Ok(compensation.map(|compensation| (current, compensation)))
     }
 
     /// COMPLAINT_COMPENSATION_REQUIRED then COMPLAINT_ASSIGNMENT_REVERTED, caused by the
@@ -186,14 +301,16 @@ impl SagaKeeper {
             Err(other) => return Err(other.into()),
         };
         let mut tx = self.pool.begin().await?;
+        let mut pending = Pending::default();
         if let Some(locked) = store::awaiting(&mut tx, saga.trigger_event_id).await? {
             if locked.status == SagaStatus::Compensating && locked.compensation_event_id.is_none() {
                 let next = policy::compensation_refused(&locked, &refused, now);
-                self.record(&mut tx, &locked, next, failure.event_id, now)
-                    .await?;
+                record(&mut tx, &mut pending, &locked, next, failure.event_id, now).await?;
             }
         }
+        shared::outbox::enqueue(&mut tx, &pending.announced).await?;
         tx.commit().await?;
+        pending.record_metrics();
         Ok(())
     }
 
@@ -228,24 +345,25 @@ impl SagaKeeper {
         metrics::compensated(SagaKind::Assignment);
         Ok(())
     }
+}
 
-    /// Stores `next` (replacing `before`) with its announcements; returns the stored saga.
-    async fn record(
-        &self,
-        tx: &mut PgConnection,
-        before: &Saga,
-        next: Transition,
-        cause: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Saga, KeeperError> {
-        let (saga, announced) = numbered(next, cause, now);
-        store::update(tx, &saga).await?;
-        shared::outbox::enqueue(tx, &announced).await?;
-        if saga.status.is_final() && !before.status.is_final() {
-            metrics::finished(&saga);
-        }
-        Ok(saga)
+/// Stores `next` (replacing `before`); its announcements go out with the transaction's outbox
+/// insert. Returns the stored saga.
+async fn record(
+    tx: &mut PgConnection,
+    pending: &mut Pending,
+    before: &Saga,
+    next: Transition,
+    cause: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Saga, KeeperError> {
+    let (saga, announced) = numbered(next, cause, now);
+    store::update(tx, &saga).await?;
+    pending.announced.extend(announced);
+    if saga.status.is_final() && !before.status.is_final() {
+        pending.finished.push(saga.clone());
     }
+    Ok(saga)
 }
 
 /// The transition's saga and its announcements as envelopes, numbered in the saga's own

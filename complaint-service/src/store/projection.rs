@@ -134,13 +134,16 @@ pub async fn events_after(
     horizon: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, sqlx::Error> {
+    // The columns are qualified: a bare `ORDER BY transaction_id` names the bigint output
+    // column, which no index orders, so every event after the checkpoint was read and sorted
+    // for each batch (a rebuild read the table once per batch).
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT position, transaction_id::text::bigint AS transaction_id, aggregate_id, version,
-                event_id, event_type, data, metadata, recorded_at
-         FROM complaint_events
-         WHERE (transaction_id, position) > ($1::text::xid8, $2)
-           AND transaction_id < $3::text::xid8
-         ORDER BY transaction_id, position
+        "SELECT e.position, e.transaction_id::text::bigint AS transaction_id, e.aggregate_id,
+                e.version, e.event_id, e.event_type, e.data, e.metadata, e.recorded_at
+         FROM complaint_events e
+         WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2)
+           AND e.transaction_id < $3::text::xid8
+         ORDER BY e.transaction_id, e.position
          LIMIT $4",
     )
     .bind(after.transaction_id.to_string())
@@ -294,21 +297,25 @@ pub struct Lag {
     pub oldest_pending_at: Option<DateTime<Utc>>,
 }
 
+/// Every part of it walks an index from the checkpoint on (the count in commit order, with
+/// the cap written in: under a generic plan an unknown `LIMIT $n` and a correlated bound made
+/// PostgreSQL count by reading the whole table), so its cost is the pending events', not
+/// the history's.
 pub async fn lag(pool: &PgPool) -> Result<Lag, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT c.transaction_id::text::bigint AS transaction_id, c.position,
                 (SELECT COALESCE(max(position), 0) FROM complaint_events) AS last_position,
                 (SELECT count(*) FROM (
                      SELECT 1 FROM complaint_events e
                      WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position)
-                     LIMIT $2) pending) AS pending_events,
+                     ORDER BY e.transaction_id, e.position
+                     LIMIT {PENDING_COUNT_CAP}) pending) AS pending_events,
                 (SELECT e.recorded_at FROM complaint_events e
                  WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position)
                  ORDER BY e.transaction_id, e.position LIMIT 1) AS oldest_pending_at
-         FROM projection_checkpoints c WHERE c.projection = $1",
-    )
+         FROM projection_checkpoints c WHERE c.projection = $1"
+    ))
     .bind(PROJECTION)
-    .bind(PENDING_COUNT_CAP)
     .fetch_one(pool)
     .await?;
     Ok(Lag {

@@ -8,6 +8,7 @@ mod lifecycle;
 mod projections;
 mod publishing;
 mod queries;
+mod saga_batches;
 mod sagas;
 mod tap;
 mod transitions;

@@ -7,8 +7,10 @@ use crate::{
     tap::EventTap,
 };
 use chrono::Utc;
+use complaint_service::{saga, store::events};
 use serde_json::{json, Value};
 use shared::{
+    complaint::{ComplaintEvent, ComplaintPriorityChanged, Priority},
     event::{Envelope, EventType, Metadata},
     messaging::Broker,
     test_support::{self, eventually},
@@ -17,7 +19,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// Publishes on the app's vhost as another service would.
-async fn publisher_for(app: &TestApp, service: &str) -> Broker {
+pub(crate) async fn publisher_for(app: &TestApp, service: &str) -> Broker {
     let settings = test_support::broker(&app.vhost, service);
     let broker = Broker::start(
         settings.clone(),
@@ -28,7 +30,7 @@ async fn publisher_for(app: &TestApp, service: &str) -> Broker {
 }
 
 /// A reply to `cause`, carrying its correlation and naming it as cause.
-fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
+pub(crate) fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
     Envelope::new(
         event_type,
         Uuid::now_v7().to_string(),
@@ -38,12 +40,16 @@ fn reply(cause: &Envelope, event_type: EventType, data: Value) -> Envelope {
     )
 }
 
-fn notification(step: &str, audience: &str, complaint_id: &str) -> Value {
+pub(crate) fn notification(step: &str, audience: &str, complaint_id: &str) -> Value {
     json!({ "step": step, "audience": audience, "complaintId": complaint_id, "channel": "email" })
 }
 
 /// The event of `event_type` the app published for `complaint_id`.
-async fn published(tap: &EventTap, complaint_id: &str, event_type: EventType) -> Envelope {
+pub(crate) async fn published(
+    tap: &EventTap,
+    complaint_id: &str,
+    event_type: EventType,
+) -> Envelope {
     eventually(&format!("{event_type} published"), WAIT, || async {
         tap.seen()
             .into_iter()
@@ -62,7 +68,12 @@ async fn sagas(app: &TestApp, complaint_id: &str) -> Vec<Value> {
 }
 
 /// Waits until the complaint's saga of `kind` has `status`.
-async fn saga_reaches(app: &TestApp, complaint_id: &str, kind: &str, status: &str) -> Value {
+pub(crate) async fn saga_reaches(
+    app: &TestApp,
+    complaint_id: &str,
+    kind: &str,
+    status: &str,
+) -> Value {
     eventually(&format!("the {kind} saga {status}"), WAIT, || async {
         sagas(app, complaint_id)
             .await
@@ -179,6 +190,83 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
     );
     notifier.close().await;
     auditor.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_compensation_that_races_a_users_command_is_retried_and_not_dead_lettered() {
+    let app = spawn_app_with(|_| {}).await;
+    let tap = EventTap::bind(&app.vhost).await;
+    let notifier = publisher_for(&app, "notification-service").await;
+    let id = app.created(5).await;
+    let assigned_version = app
+        .ok(&id, "assign", json!({ "agentId": "agent-unknown" }))
+        .await;
+    let assigned = published(&tap, &id, EventType::ComplaintAssigned).await;
+    saga_reaches(&app, &id, "ASSIGNMENT", "RUNNING").await;
+
+    // A user's command is in flight: it has appended the complaint's next version and not yet
+    // committed, as if it had read the complaint just before the compensation did.
+    let pool = app.pool().await;
+    let mut users_command = events::begin(&pool).await.unwrap();
+    let users_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *users_command)
+        .await
+        .unwrap();
+    let lowered = ComplaintEvent::PriorityChanged(ComplaintPriorityChanged {
+        from: Priority::High,
+        to: Priority::Low,
+        reason: None,
+        sla_deadline: Utc::now() + chrono::Duration::days(7),
+    })
+    .to_envelope(
+        &id,
+        Metadata::new("complaint-service", "a-user".into(), Utc::now())
+            .with_version(assigned_version + 1),
+    );
+    let complaint_id: Uuid = id.parse().unwrap();
+    let appended = events::append(&mut users_command, complaint_id, &[lowered])
+        .await
+        .unwrap();
+    assert_eq!(appended, events::Appended::Done);
+
+    let failed = reply(
+        &assigned,
+        EventType::NotificationFailed,
+        json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
+    );
+    notifier.publisher().publish(&failed).await.unwrap();
+    // The compensation read the same version and now waits for the user's append to settle.
+    eventually(
+        "the compensation to wait on the user's command",
+        WAIT,
+        || async {
+            let waiting: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                            WHERE $1 = ANY(pg_blocking_pids(pid))
+                              AND query LIKE '%INSERT INTO complaint_events%')",
+            )
+            .bind(users_pid)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            waiting.then_some(())
+        },
+    )
+    .await;
+    users_command.commit().await.unwrap();
+
+    // The compensation lost the race, is tried again and goes through after the user's change.
+    let reverted = published(&tap, &id, EventType::ComplaintAssignmentReverted).await;
+    assert_eq!(reverted.metadata.version, assigned_version + 3);
+    let complaint = app.complaint_at(&id, reverted.metadata.version).await;
+    assert_eq!(complaint["status"], "OPEN");
+    assert_eq!(complaint["priority"], "LOW");
+    let dead_letters = app
+        .get(&format!("/admin/dead-letters/{}", saga::consumer::QUEUE))
+        .await;
+    assert_eq!(dead_letters.body, json!([]), "{dead_letters:?}");
+    notifier.close().await;
     app.stop().await;
 }
 

@@ -22,7 +22,12 @@ impl EventTap {
     /// Binds an exclusive queue to `complaints.events` with `#`; the exchange must exist (an
     /// app on the vhost has declared its topology).
     pub async fn bind(vhost: &TestVhost) -> EventTap {
-        let (connection, mut consumer) = vhost.tap("complaints.events", "#", true).await;
+        Self::bind_to(vhost, "complaints.events").await
+    }
+
+    /// The same on another exchange (e.g. `saga.events`).
+    pub async fn bind_to(vhost: &TestVhost, exchange: &str) -> EventTap {
+        let (connection, mut consumer) = vhost.tap(exchange, "#", true).await;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         tokio::spawn(async move {

@@ -157,14 +157,23 @@ impl Relay {
         Ok(rows.len())
     }
 
+    /// Deletes the rows published before the retention, from the oldest position up to the
+    /// first row still kept (young, or unpublished): it walks the primary key over the rows it
+    /// deletes and one more, instead of reading the whole outbox by `published_at`, which no
+    /// index orders. A row published late behind a younger one waits for a later round.
     async fn delete_old_rows(&self) {
         let cutoff = chrono::Utc::now()
             - chrono::Duration::from_std(self.settings.retention).unwrap_or(chrono::Duration::MAX);
-        if let Err(error) =
-            sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
-                .bind(cutoff)
-                .execute(&self.pool)
-                .await
+        if let Err(error) = sqlx::query(
+            "DELETE FROM outbox WHERE position < COALESCE(
+                 (SELECT position FROM outbox
+                  WHERE published_at IS NULL OR published_at >= $1
+                  ORDER BY position LIMIT 1),
+                 (SELECT max(position) + 1 FROM outbox))",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await
         {
             tracing::warn!(%error, "could not delete old outbox rows");
         }

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""The pipeline benchmark: how far behind the commit each view of the suite runs under paced load.
+
+Run through scripts/ops/bench-pipeline.sh (make bench-pipeline RATE=300 SECONDS=120), which
+finds the services and k6. This script:
+
+1. snapshots the CPU time of every process of the suite (/proc): the four services (found by
+   the port they listen on), PostgreSQL, RabbitMQ, Redis and the MongoDB stand-in;
+2. runs k6/pipeline-load.js: RATE creates/s for SECONDS through the public API, a share of
+   them through the whole lifecycle; each created id is logged;
+3. reads the queues' backlog (RabbitMQ management API) when the load stops and 5 s later,
+   then waits until the work queues are empty: the CPU window ends there;
+4. for a sample of the complaints, reads each view's own write time from the public APIs and
+   compares it with the commit time of the event it reflects (the event's `timestamp`):
+   event store `storedAt`, audit `recordedAt`, notification `createdAt` and `sentAt`, the
+   acknowledgement saga's `finishedAt`;
+5. prints the lags (p50/p99/max), the backlog, and CPU seconds per complaint per process, and
+   writes them to .run/bench/pipeline-<time>.{md,json}.
+
+With --smoke it exits non-zero when a sampled complaint is missing from a view (CI).
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import json
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WORK_QUEUE_PREFIXES = ("complaint-service.", "notification-service.", "audit-service.", "event-store-service.")
+
+
+def say(message: str) -> None:
+    print(f"bench-pipeline: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+def get_json(url: str, timeout: float = 30.0, auth: tuple[str, str] | None = None):
+    request = urllib.request.Request(url, headers={"accept": "application/json"})
+    if auth:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request.add_header("authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes and their CPU time (/proc)
+
+
+def listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(inode)
+    return inodes
+
+
+def pid_listening_on(port: int) -> int | None:
+    inodes = listening_inodes(port)
+    if not inodes:
+        return None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in (entry / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def process_table() -> dict[int, tuple[str, str]]:
+    """pid -> (comm, cmdline)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        table[int(entry.name)] = (comm, cmdline)
+    return table
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of the process and of its children it has waited for (exited backends of
+    PostgreSQL are counted by the postmaster)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+
+
+class Groups:
+    """The processes of the suite, by the name the report gives them."""
+
+    def __init__(self, service_ports: dict[str, int]):
+        self.service_ports = service_ports
+
+    def members(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        for name, port in self.service_ports.items():
+            pid = pid_listening_on(port)
+            groups[name] = [pid] if pid else []
+        for pid, (comm, cmdline) in process_table().items():
+            if comm == "postgres" or comm.startswith("postgres:"):
+                groups.setdefault("postgresql", []).append(pid)
+            elif comm in ("beam.smp", "erl_child_setup", "epmd", "inet_gethost"):
+                groups.setdefault("rabbitmq", []).append(pid)
+            elif comm == "redis-server":
+                groups.setdefault("redis", []).append(pid)
+            elif "nx-27017" in cmdline and "python" in comm:
+                groups.setdefault("mongodb stand-in", []).append(pid)
+        return groups
+
+    def snapshot(self) -> dict[str, int]:
+        return {name: sum(cpu_ticks(pid) for pid in pids) for name, pids in self.members().items()}
+
+
+def machine_busy_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# RabbitMQ
+
+
+class Management:
+    def __init__(self, url: str, vhost: str):
+        parsed = urllib.parse.urlsplit(url)
+        self.auth = (urllib.parse.unquote(parsed.username or "guest"), urllib.parse.unquote(parsed.password or "guest"))
+        self.base = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 15672}"
+        self.vhost = urllib.parse.quote(urllib.parse.unquote(vhost), safe="")
+
+    def queues(self) -> dict[str, int]:
+        """Messages in each of the services' queues (work, retry and dead-letter)."""
+        url = f"{self.base}/api/queues/{self.vhost}?columns=name,messages"
+        try:
+            queues = get_json(url, timeout=10, auth=self.auth)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            say(f"cannot read the queues ({error})")
+            return {}
+        return {q["name"]: int(q.get("messages") or 0) for q in queues if q["name"].startswith(WORK_QUEUE_PREFIXES)}
+
+
+def work_backlog(queues: dict[str, int]) -> int:
+    return sum(n for name, n in queues.items() if not is_parking(name))
+
+
+def is_parking(name: str) -> bool:
+    return ".dlq" in name or ".retry." in name
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the views
+
+
+FRACTION = re.compile(r"\.(\d+)")
+
+
+def instant(text: str | None) -> float | None:
+    """Seconds since the epoch of an RFC 3339 timestamp (any number of fractional digits)."""
+    if not text:
+        return None
+    text = FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class Views:
+    def __init__(self, urls: dict[str, str]):
+        self.urls = urls
+
+    def complaint(self, complaint_id: str) -> dict:
+        """What each view shows of one complaint; a view that cannot answer shows nothing."""
+        found: dict = {"id": complaint_id}
+
+        def fetch(key: str, url: str):
+            try:
+                found[key] = get_json(url)
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                found[key] = None
+                found.setdefault("errors", []).append(f"{key}: {error}")
+
+        fetch("events", f"{self.urls['events']}/api/events/stream/Complaint-{complaint_id}?limit=1000")
+        fetch("audit", f"{self.urls['audit']}/api/audit/trail/{complaint_id}?limit=100")
+        fetch("notifications", f"{self.urls['notifications']}/api/notifications?complaintId={complaint_id}&limit=100")
+        fetch("sagas", f"{self.urls['complaints']}/api/complaints/{complaint_id}/sagas")
+        return found
+
+
+def lags_of(found: dict, version: int) -> dict:
+    """Lag samples (seconds) per view for one complaint, and what is missing."""
+    commits: dict[str, float] = {}
+    lags: dict[str, list[tuple[float, float]]] = {
+        "event store": [],
+        "audit trail": [],
+        "notification created": [],
+        "notification sent": [],
+        "acknowledgement saga": [],
+    }
+    events = (found.get("events") or {}).get("events") or []
+    for event in events:
+        committed = instant(event["metadata"]["timestamp"])
+        commits[event["eventId"]] = committed
+        lags["event store"].append((committed, instant(event["storedAt"]) - committed))
+    entries = (found.get("audit") or {}).get("entries") or []
+    for entry in entries:
+        committed = instant(entry["timestamp"])
+        commits.setdefault(entry["eventId"], committed)
+        lags["audit trail"].append((committed, instant(entry["recordedAt"]) - committed))
+    for notification in (found.get("notifications") or {}).get("items") or []:
+        committed = commits.get(notification["triggeringEventId"])
+        if committed is None:
+            continue
+        lags["notification created"].append((committed, instant(notification["createdAt"]) - committed))
+        if notification.get("sentAt"):
+            lags["notification sent"].append((committed, instant(notification["sentAt"]) - committed))
+    acknowledged = False
+    for saga in found.get("sagas") or []:
+        if saga.get("kind") != "ACKNOWLEDGEMENT" or saga.get("status") != "COMPLETED":
+            continue
+        committed = commits.get(saga["triggerEventId"])
+        if committed is not None and saga.get("finishedAt"):
+            lags["acknowledgement saga"].append((committed, instant(saga["finishedAt"]) - committed))
+            acknowledged = True
+    notifications = (found.get("notifications") or {}).get("items") or []
+    missing = {
+        "event store": max(0, version - len(events)),
+        "audit trail": max(0, version - len(entries)),
+        "acknowledgement saga": 0 if acknowledged else 1,
+        "notification sent": 0 if any(str(n.get("step")).lower() == "acknowledgement" and n.get("sentAt")
+                                      for n in notifications) else 1,
+    }
+    return {"lags": lags, "missing": missing, "errors": found.get("errors", [])}
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]  # nearest rank
+
+
+def ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def run_k6(args, ids_file: Path, summary_file: Path, urls: dict[str, str]) -> int:
+    env = dict(os.environ)
+    env.update(
+        RATE=str(args.rate),
+        SECONDS=str(args.seconds),
+        LIFECYCLE_SHARE=str(args.lifecycle_share),
+        COMPLAINTS_URL=urls["complaints"],
+        NOTIFICATIONS_URL=urls["notifications"],
+        AUDIT_URL=urls["audit"],
+        EVENTS_URL=urls["events"],
+    )
+    command = [
+        args.k6, "run", "--quiet", "--no-usage-report", f"--console-output={ids_file}",
+        f"--summary-export={summary_file}", str(ROOT / "k6" / "pipeline-load.js"),
+    ]
+    with open(summary_file.with_suffix(".log"), "w") as log:
+        return subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def created_ids(ids_file: Path) -> list[tuple[str, int]]:
+    created = []
+    message = re.compile(r'msg="(.*)"')
+    for line in ids_file.read_text().splitlines():
+        match = message.search(line)
+        text = match.group(1).encode().decode("unicode_escape") if match else line
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "id" in record:
+            created.append((record["id"], int(record.get("version") or 1)))
+    return created
+
+
+def create_latency(summary_file: Path) -> dict:
+    try:
+        metrics = json.loads(summary_file.read_text())["metrics"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    duration = metrics.get("http_req_duration{name:POST /api/complaints}") or {}
+    failed = metrics.get("http_req_failed") or {}
+    return {"p50": duration.get("med"), "p99": duration.get("p(99)"), "failed_rate": failed.get("value")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=100, help="creates per second")
+    parser.add_argument("--seconds", type=int, default=60, help="how long the load lasts")
+    parser.add_argument("--lifecycle-share", type=float, default=float(os.environ.get("LIFECYCLE_SHARE", 0.1)))
+    parser.add_argument("--sample", type=int, default=int(os.environ.get("SAMPLE", 2000)),
+                        help="complaints whose views are read (all of them if fewer)")
+    parser.add_argument("--drain-timeout", type=float, default=float(os.environ.get("DRAIN_TIMEOUT", 300)))
+    parser.add_argument("--view-timeout", type=float, default=60.0,
+                        help="how long to wait for a sampled complaint's effects once the queues are empty")
+    parser.add_argument("--smoke", action="store_true", help="exit 1 if a sampled complaint is missing from a view")
+    parser.add_argument("--k6", default=os.environ.get("K6", str(ROOT / ".venv" / "bin" / "k6")))
+    parser.add_argument("--out", default=os.environ.get("BENCH_DIR", str(ROOT / ".run" / "bench")))
+    args = parser.parse_args()
+
+    urls = {
+        "complaints": os.environ.get("COMPLAINTS_URL", "http://127.0.0.1:3005").rstrip("/"),
+        "notifications": os.environ.get("NOTIFICATIONS_URL", "http://127.0.0.1:3006").rstrip("/"),
+        "audit": os.environ.get("AUDIT_URL", "http://127.0.0.1:3007").rstrip("/"),
+        "events": os.environ.get("EVENTS_URL", "http://127.0.0.1:3008").rstrip("/"),
+    }
+    for name, url in urls.items():
+        try:
+            get_json(f"{url}/ready", timeout=5)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            say(f"{url}/ready does not answer ({error}): start the suite first (make up)")
+            return 2
+    vhost = os.environ.get("RABBITMQ_VHOST") or os.environ.get("RABBITMQ_URL", "amqp://x/%2f").rsplit("/", 1)[-1] or "%2f"
+    management = Management(os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672"), vhost)
+    groups = Groups({
+        f"{name}-service" if name != "events" else "event-store-service": urllib.parse.urlsplit(url).port
+        for name, url in {"complaint": urls["complaints"], "notification": urls["notifications"],
+                          "audit": urls["audit"], "events": urls["events"]}.items()
+    })
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    ids_file, summary_file = out / f"pipeline-{stamp}.ids", out / f"pipeline-{stamp}.k6.json"
+
+    backlog_before = work_backlog(management.queues())
+    if backlog_before:
+        say(f"the work queues already hold {backlog_before} messages: the figures include that backlog")
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    cpu_before, machine_before = groups.snapshot(), machine_busy_ticks()
+    children_before = os.times()
+    say(f"{args.rate} creates/s for {args.seconds} s, {args.lifecycle_share:.0%} through the lifecycle (k6 log: {summary_file.with_suffix('.log')})")
+    started = time.time()
+    k6_status = run_k6(args, ids_file, summary_file, urls)
+    load_end = time.time()
+    children_after = os.times()
+    backlog_at_end = management.queues()
+    backlog_after_5s = None
+    drained_at = None
+    quiet_since = None
+    quiet_polls = 0
+    while time.time() - load_end < args.drain_timeout:
+        queues = management.queues()
+        now = time.time()
+        if backlog_after_5s is None and now >= load_end + 5:
+            backlog_after_5s = queues
+        if queues and work_backlog(queues) == 0:
+            quiet_since = quiet_since or now
+            quiet_polls += 1
+            if quiet_polls >= 3 and backlog_after_5s is not None:
+                drained_at = quiet_since
+                break
+        else:
+            quiet_since, quiet_polls = None, 0
+        time.sleep(0.5)
+    if backlog_after_5s is None:
+        backlog_after_5s = management.queues()
+    window_end = time.time()
+    cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    backlog_left = management.queues()
+
+    created = created_ids(ids_file) if ids_file.exists() else []
+    if not created:
+        say(f"k6 created no complaint (exit {k6_status}); see {summary_file.with_suffix('.log')}")
+        return 1
+    sample = random.sample(created, min(args.sample, len(created)))
+    views = Views(urls)
+    say(f"{len(created)} complaints created; reading the views of {len(sample)}")
+
+    def read(item):
+        complaint_id, version = item
+        return complaint_id, version, lags_of(views.complaint(complaint_id), version)
+
+    results: dict[str, dict] = {}
+    pending = sample
+    deadline = time.time() + args.view_timeout
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        while pending:
+            retry = []
+            for complaint_id, version, result in pool.map(read, pending):
+                results[complaint_id] = result
+                if any(result["missing"].values()):
+                    retry.append((complaint_id, version))
+            if not retry or time.time() > deadline:
+                break
+            pending = retry
+            time.sleep(2)
+
+    lags: dict[str, list[tuple[float, float]]] = {}
+    missing: dict[str, int] = {}
+    errors = []
+    for result in results.values():
+        for view, samples in result["lags"].items():
+            lags.setdefault(view, []).extend(samples)
+        for view, count in result["missing"].items():
+            missing[view] = missing.get(view, 0) + count
+        errors.extend(result["errors"])
+
+    window = window_end - started
+    report = {
+        "measuredAt": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "rate": args.rate, "seconds": args.seconds, "lifecycleShare": args.lifecycle_share,
+        "created": len(created), "sampled": len(sample), "k6Exit": k6_status,
+        "achievedRate": len(created) / max(1e-9, load_end - started),
+        "create": create_latency(summary_file),
+        "loadAverage": {"before": load_before, "after": load_after},
+        "lags": {
+            view: {"p50": percentile([lag for _, lag in samples], 50),
+                   "p99": percentile([lag for _, lag in samples], 99),
+                   "max": max((lag for _, lag in samples), default=None), "n": len(samples)}
+            for view, samples in lags.items()
+        },
+        "lagByMinute": {
+            view: [percentile([lag for at, lag in samples if int((at - started) // 60) == minute], 99)
+                   for minute in range(max(1, -(-args.seconds // 60)))]
+            for view, samples in lags.items()
+        },
+        "missing": missing,
+        "errors": errors[:20],
+        "backlog": {"atLoadEnd": backlog_at_end, "5sAfter": backlog_after_5s, "left": backlog_left},
+        "drainedAfterLoad": None if drained_at is None else drained_at - load_end,
+        "cpuWindowSeconds": window,
+        "cpuPerComplaintMs": {
+            name: (cpu_after.get(name, 0) - cpu_before.get(name, 0)) / CLOCK_TICKS * 1000 / len(created)
+            for name in sorted(set(cpu_before) | set(cpu_after))
+        },
+        "loadGeneratorCpuPerComplaintMs": (
+            (children_after.children_user + children_after.children_system
+             - children_before.children_user - children_before.children_system) * 1000 / len(created)),
+        "machineBusyCores": (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
+        * os.cpu_count(),
+    }
+    markdown = render(report)
+    print(markdown)
+    (out / f"pipeline-{stamp}.md").write_text(markdown)
+    (out / f"pipeline-{stamp}.json").write_text(json.dumps(report, indent=2))
+    say(f"written to {out}/pipeline-{stamp}.md and .json")
+    if args.smoke and (any(missing.values()) or errors):
+        say(f"smoke: views are missing effects: {missing} {errors[:3]}")
+        return 1
+    return 0
+
+
+def render(r: dict) -> str:
+    lines = [
+        f"### Pipeline: {r['rate']} creates/s for {r['seconds']} s ({r['measuredAt']})",
+        "",
+        f"- {r['created']} complaints created ({r['achievedRate']:.0f}/s achieved), "
+        f"{r['lifecycleShare']:.0%} taken through the lifecycle; views read for {r['sampled']} of them.",
+        f"- create p50 / p99: {ms((r['create'].get('p50') or 0) / 1000) if r['create'] else '–'} / "
+        f"{ms((r['create'].get('p99') or 0) / 1000) if r['create'] else '–'}; "
+        f"failed requests: {(r['create'].get('failed_rate') or 0):.2%}; k6 exit {r['k6Exit']}.",
+        f"- load average before / after: {' '.join(r['loadAverage']['before'])} / {' '.join(r['loadAverage']['after'])}; "
+        f"both cores busy on average {r['machineBusyCores']:.2f} of {os.cpu_count()} over the {r['cpuWindowSeconds']:.0f} s window "
+        "(everything on the machine, other work included).",
+        "",
+        "| view (lag behind the commit) | p50 | p99 | max | samples | missing |",
+        "|---|---|---|---|---|---|",
+    ]
+    for view, lag in r["lags"].items():
+        lines.append(f"| {view} | {ms(lag['p50'])} | {ms(lag['p99'])} | {ms(lag['max'])} | {lag['n']} | "
+                     f"{r['missing'].get(view, '')} |")
+    if len(next(iter(r["lagByMinute"].values()), [])) > 1:
+        lines += ["", "p99 lag by minute of the load (commit time):", ""]
+        for view, by_minute in r["lagByMinute"].items():
+            lines.append(f"- {view}: " + ", ".join(ms(v) for v in by_minute))
+    drained = r["drainedAfterLoad"]
+    lines += [
+        "",
+        f"Backlog (messages in the services' queues): {work_backlog(r['backlog']['atLoadEnd'])} when the load stopped, "
+        f"{work_backlog(r['backlog']['5sAfter'])} 5 s later; "
+        + (f"empty {drained:.0f} s after the load." if drained is not None else "NOT drained before the timeout."),
+    ]
+    busy = {q: n for q, n in r["backlog"]["5sAfter"].items() if n}
+    parked = {q: n for q, n in r["backlog"]["left"].items() if n and is_parking(q)}
+    if busy:
+        lines.append("5 s after: " + ", ".join(f"`{q}` {n}" for q, n in sorted(busy.items())))
+    if parked:
+        lines.append("Left in retry/dead-letter queues: " + ", ".join(f"`{q}` {n}" for q, n in sorted(parked.items())))
+    lines += ["", "| process | CPU ms per complaint |", "|---|---|"]
+    total = 0.0
+    for name, value in r["cpuPerComplaintMs"].items():
+        total += value
+        lines.append(f"| {name} | {value:.2f} |")
+    lines.append(f"| **sum** | **{total:.2f}** |")
+    lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} |")
+    if r["errors"]:
+        lines += ["", "Errors reading the views: " + "; ".join(r["errors"][:5])]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
