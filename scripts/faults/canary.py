@@ -1,4 +1,5 @@
-"""Recovery time: from the fault's injection until a complaint created after it shows in every
+"""Recovery time: from the fault's injection until a complaint created once the fault was
+repaired (the killed service restarted, the broker's app started again, ...) shows in every
 view (event store, audit trail, acknowledgement notified, mailed and its saga completed, read
 model). The canary is created as soon as the API takes it, so the figure includes the time the
 pipeline needs to catch up with the traffic queued behind the fault."""
@@ -15,6 +16,7 @@ from workload import Workload
 
 class Canary:
     def __init__(self, suite: Suite):
+        """Made when the fault is injected; started once it is repaired."""
         self.suite = suite
         self.injected = time.monotonic()
         self.recovered: float | None = None
@@ -31,7 +33,6 @@ class Canary:
         return self.recovered
 
     def _run(self) -> None:
-        time.sleep(1.0)
         probe = Workload(self.suite.complaints, rate=1, duration=0, lifecycle_share=0, seed=0)
         cid = probe.create(n=-1)
         if cid is None:

@@ -45,7 +45,7 @@ def trial(t: Trial) -> str:
     lines.append(f"  client errors: {_counts(t.client_errors) or 'none'}")
     lines.append(f"  dead-letter growth: {_counts(t.dead_letter_growth) or 'none'}")
     recovery = "did not recover" if t.recovery is None else f"{t.recovery:.1f} s"
-    lines.append(f"  recovery (injection -> a new complaint in every view): {recovery}; views settled {t.settled_after:.1f} s after the load")
+    lines.append(f"  recovery (injection -> a complaint created after the repair is in every view): {recovery}; views settled {t.settled_after:.1f} s after the load")
     lines.append(f"  => {'FAILED' if t.failed else 'ok'}")
     return "\n".join(lines)
 

@@ -66,7 +66,6 @@ def run_trial(suite, fault, args) -> "report.Trial":
     time.sleep(args.inject_at)
 
     canary = Canary(suite)
-    canary.start()
     trial.injected_at = time.monotonic() - started
     try:
         trial.injection = fault.inject(suite, workload.ledger)
@@ -74,6 +73,7 @@ def run_trial(suite, fault, args) -> "report.Trial":
         trial.injection_error = f"{type(error).__name__}: {error}"
         traceback.print_exc()
     trial.repaired_after = time.monotonic() - started - trial.injected_at
+    canary.start()
     load.join()
     trial.recovery = canary.wait(args.settle)
 
