@@ -44,15 +44,6 @@ impl AuditError {
 
     /// PostgreSQL cannot be reached, rather than refusing what was asked.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Self::Database(
-                sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            )
-        )
+        matches!(self, Self::Database(error) if shared::postgres::is_unavailable(error))
     }
 }

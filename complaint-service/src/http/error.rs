@@ -44,7 +44,7 @@ impl From<ServiceError> for ApiError {
                 "INVALID_CURSOR",
                 "invalid cursor; pass the nextCursor of a previous page unchanged",
             ),
-            ServiceError::Database(error) if unavailable(&error) => {
+            ServiceError::Database(error) if shared::postgres::is_unavailable(&error) => {
                 tracing::warn!(%error, "PostgreSQL unavailable");
                 ApiError::unavailable("PostgreSQL")
             }
@@ -77,12 +77,4 @@ fn refused(refusal: &DomainError) -> ApiError {
         }
         _ => error,
     }
-}
-
-/// The database cannot be reached now (as opposed to a query that failed).
-fn unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
 }

@@ -33,9 +33,9 @@ impl From<Error> for ApiError {
                 message,
             )
             .with_details(serde_json::json!({ "field": field, "reason": reason })),
-            Error::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-            ) => ApiError::unavailable("PostgreSQL"),
+            Error::Database(error) if shared::postgres::is_unavailable(&error) => {
+                ApiError::unavailable("PostgreSQL")
+            }
             Error::Database(error) => ApiError::internal(error),
         }
     }

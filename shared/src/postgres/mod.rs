@@ -1,8 +1,10 @@
 //! PostgreSQL pools: one schema per service (and per test), created on first connect; and
 //! the NOTIFY wake-ups of background loops.
 
+mod unavailable;
 mod wakeups;
 
+pub use unavailable::is_unavailable;
 pub use wakeups::Wakeups;
 
 use serde::{Deserialize, Serialize};

@@ -3,4 +3,5 @@
 
 mod messaging;
 mod outbox;
+mod unavailable;
 mod wakeups;
