@@ -46,11 +46,15 @@ class Fault:
 # ---- local ------------------------------------------------------------------------------------
 
 def close_connections(suite: Suite, _ledger: Ledger) -> str:
-    """Every connection of the suite's vhost force-closed (the broker's own command when it is
-    here, else the management API)."""
+    """Every connection of the suite's vhost force-closed: by the broker's own command when it
+    is here and may be used (it sees connections the management API lists only seconds later),
+    else through the management API."""
     if _have("rabbitmqctl"):
-        _run(_rabbitmqctl("close_all_connections", "-p", suite.vhost, "fault suite: forced close"))
-        return f"rabbitmqctl close_all_connections -p {suite.vhost}"
+        try:
+            _run(_rabbitmqctl("close_all_connections", "-p", suite.vhost, "fault suite: forced close"))
+            return f"rabbitmqctl close_all_connections -p {suite.vhost}"
+        except RuntimeError as error:
+            print(f"fault suite: {error}; closing through the management API instead", flush=True)
     path = f"vhosts/{suite.management.quote(suite.vhost)}/connections"
     names = [c["name"] for c in suite.management.request("GET", path).body]
     for name in names:
