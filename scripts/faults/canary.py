@@ -10,14 +10,15 @@ import threading
 import time
 
 from suite import Suite
-from views import check_one, read_mails
+from views import Mails, check_one
 from workload import Workload
 
 
 class Canary:
-    def __init__(self, suite: Suite):
+    def __init__(self, suite: Suite, mails: Mails):
         """Made when the fault is injected; started once it is repaired."""
         self.suite = suite
+        self.mails = mails
         self.injected = time.monotonic()
         self.recovered: float | None = None
         self._stop = threading.Event()
@@ -39,7 +40,7 @@ class Canary:
             return
         tracked = probe.ledger.complaints[cid]
         while not self._stop.is_set():
-            found = check_one(self.suite, tracked, read_mails(self.suite.mail_file))
+            found = check_one(self.suite, tracked, self.mails.refresh())
             if not found.any_lost:
                 self.recovered = time.monotonic() - self.injected
                 return

@@ -29,7 +29,7 @@ import report  # noqa: E402
 from canary import Canary  # noqa: E402
 from deadletters import dead_letter_counts  # noqa: E402
 from suite import discover  # noqa: E402
-from views import Findings, check_all, verify_audit_chain  # noqa: E402
+from views import Findings, Mails, check_all, verify_audit_chain  # noqa: E402
 from workload import Workload  # noqa: E402
 
 MAX_SETTLE_SECONDS = 900
@@ -45,10 +45,11 @@ def main() -> int:
         chosen = [f for f in chosen if f.local]
     print(f"fault suite: {suite.kind} suite, complaints at {suite.complaints}, vhost {suite.vhost}; "
           f"{args.rate:g} creates/s for {args.duration:g} s, fault at {args.inject_at:g} s", flush=True)
+    mails = Mails(suite.mail_file)
     results = []
     for fault in chosen:
         print(f"\n== {fault.name}: {fault.description}", flush=True)
-        result = run_trial(suite, fault, args)
+        result = run_trial(suite, fault, args, mails)
         print(report.trial(result), flush=True)
         results.append(result)
     print("\n" + report.summary(results))
@@ -57,7 +58,7 @@ def main() -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
-def run_trial(suite, fault, args) -> "report.Trial":
+def run_trial(suite, fault, args, mails) -> "report.Trial":
     dlq_before = dead_letter_counts(suite)
     workload = Workload(suite.complaints, args.rate, args.duration, args.lifecycle_share, seed=hash(fault.name) & 0xFFFF)
     trial = report.Trial(fault)
@@ -66,7 +67,7 @@ def run_trial(suite, fault, args) -> "report.Trial":
     load.start()
     time.sleep(args.inject_at)
 
-    canary = Canary(suite)
+    canary = Canary(suite, mails)
     trial.injected_at = time.monotonic() - started
     try:
         trial.injection = fault.inject(suite, workload.ledger)
@@ -82,24 +83,24 @@ def run_trial(suite, fault, args) -> "report.Trial":
     trial.complaints = len(complaints)
     trial.commands = dict(workload.ledger.commands)
     trial.client_errors = dict(workload.ledger.errors)
-    trial.findings, trial.settled_after = settle(suite, complaints, args.settle)
+    trial.findings, trial.settled_after = settle(suite, complaints, args.settle, mails)
     trial.audit_chain = verify_audit_chain(suite)
     dlq_after = dead_letter_counts(suite)
     trial.dead_letter_growth = {q: n - dlq_before.get(q, 0) for q, n in dlq_after.items() if n > dlq_before.get(q, 0)}
     return trial
 
 
-def settle(suite, complaints, stall: float) -> tuple[Findings, float]:
+def settle(suite, complaints, stall: float, mails) -> tuple[Findings, float]:
     """Checks every complaint, then again only those still missing something, as long as the
     views make progress: what is still missing after STALL seconds without progress is lost
     (a slow pipeline is not a lossy one; a stuck one is)."""
     started = last_progress = time.monotonic()
     by_id = {c.id: c for c in complaints}
-    latest = check_all(suite, complaints)
+    latest = check_all(suite, complaints, mails)
     waiting = [cid for cid, f in latest.items() if f.any_lost]
     while waiting and time.monotonic() - last_progress < stall and time.monotonic() - started < MAX_SETTLE_SECONDS:
         time.sleep(2)
-        latest.update(check_all(suite, [by_id[cid] for cid in waiting]))
+        latest.update(check_all(suite, [by_id[cid] for cid in waiting], mails))
         still = [cid for cid in waiting if latest[cid].any_lost]
         if len(still) < len(waiting):
             last_progress = time.monotonic()

@@ -14,6 +14,7 @@ complaint's head: the highest version any view knows. Per complaint:
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,21 +46,34 @@ class Findings:
         return any(self.duplicated.values())
 
 
-def read_mails(path: Path) -> Counter:
-    """How many mails the file transport wrote per notificationId."""
-    counts: Counter = Counter()
-    if path.exists():
-        with path.open() as lines:
-            for line in lines:
-                try:
-                    counts[json.loads(line)["notificationId"]] += 1
-                except (ValueError, KeyError):
-                    continue
-    return counts
+class Mails:
+    """How many mails the file transport wrote per notificationId. The file only grows (and
+    under `make up` holds every run's mails), so each refresh reads just what was appended."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.counts: Counter = Counter()
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def refresh(self) -> Counter:
+        with self._lock:
+            if self.path.exists():
+                with self.path.open("rb") as log:
+                    log.seek(self._offset)
+                    chunk = log.read()
+                complete = chunk[: chunk.rfind(b"\n") + 1]  # a line being written waits
+                self._offset += len(complete)
+                for line in complete.splitlines():
+                    try:
+                        self.counts[json.loads(line)["notificationId"]] += 1
+                    except (ValueError, KeyError):
+                        continue
+            return self.counts
 
 
-def check_all(suite: Suite, complaints: list[Tracked]) -> dict[str, Findings]:
-    mails = read_mails(suite.mail_file)
+def check_all(suite: Suite, complaints: list[Tracked], mails: Mails) -> dict[str, Findings]:
+    mails = mails.refresh()
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = pool.map(lambda t: (t.id, check_one(suite, t, mails)), complaints)
         return dict(results)
