@@ -83,24 +83,26 @@ def run_trial(suite, fault, args, mails) -> "report.Trial":
     trial.complaints = len(complaints)
     trial.commands = dict(workload.ledger.commands)
     trial.client_errors = dict(workload.ledger.errors)
-    trial.findings, trial.settled_after = settle(suite, complaints, args.settle, mails)
+    trial.findings, trial.settled_after, trial.check_rounds = settle(suite, complaints, args.settle, mails)
     trial.audit_chain = verify_audit_chain(suite)
     dlq_after = dead_letter_counts(suite)
     trial.dead_letter_growth = {q: n - dlq_before.get(q, 0) for q, n in dlq_after.items() if n > dlq_before.get(q, 0)}
     return trial
 
 
-def settle(suite, complaints, stall: float, mails) -> tuple[Findings, float]:
+def settle(suite, complaints, stall: float, mails) -> tuple[Findings, float, int]:
     """Checks every complaint, then again only those still missing something, as long as the
     views make progress: what is still missing after STALL seconds without progress is lost
     (a slow pipeline is not a lossy one; a stuck one is)."""
     started = last_progress = time.monotonic()
     by_id = {c.id: c for c in complaints}
     latest = check_all(suite, complaints, mails)
+    rounds = 1
     waiting = [cid for cid, f in latest.items() if f.any_lost]
     while waiting and time.monotonic() - last_progress < stall and time.monotonic() - started < MAX_SETTLE_SECONDS:
         time.sleep(2)
         latest.update(check_all(suite, [by_id[cid] for cid in waiting], mails))
+        rounds += 1
         still = [cid for cid in waiting if latest[cid].any_lost]
         if len(still) < len(waiting):
             last_progress = time.monotonic()
@@ -108,7 +110,7 @@ def settle(suite, complaints, stall: float, mails) -> tuple[Findings, float]:
     total = Findings()
     for found in latest.values():
         total.add(found)
-    return total, time.monotonic() - started
+    return total, time.monotonic() - started, rounds
 
 
 def parse_args():
