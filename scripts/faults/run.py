@@ -46,6 +46,8 @@ def main() -> int:
     print(f"fault suite: {suite.kind} suite, complaints at {suite.complaints}, vhost {suite.vhost}; "
           f"{args.rate:g} creates/s for {args.duration:g} s, fault at {args.inject_at:g} s", flush=True)
     mails = Mails(suite.mail_file)
+    if mails.refresh() is None:
+        print(f"fault suite: no {suite.mail_file} yet; while there is none (mails sent by SMTP), the mails view is not checked")
     results = []
     for fault in chosen:
         print(f"\n== {fault.name}: {fault.description}", flush=True)
