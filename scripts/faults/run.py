@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+import zlib
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
@@ -62,7 +63,7 @@ def main() -> int:
 
 def run_trial(suite, fault, args, mails) -> "report.Trial":
     dlq_before = dead_letter_counts(suite)
-    workload = Workload(suite.complaints, args.rate, args.duration, args.lifecycle_share, seed=hash(fault.name) & 0xFFFF)
+    workload = Workload(suite.complaints, args.rate, args.duration, args.lifecycle_share, seed=zlib.crc32(fault.name.encode()))
     trial = report.Trial(fault)
     load = threading.Thread(target=workload.run, name="workload")
     started = time.monotonic()
