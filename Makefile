@@ -18,7 +18,7 @@ WITH_ENV := set -a && . ./.run/env && set +a &&
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help infra env up down down-infra clean-test-state build fmt fmt-check lint \
-        test test-rust test-extra bench bench-pipeline
+        test test-rust test-extra test-faults bench bench-pipeline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-17s %s\n", $$1, $$2 }'
@@ -74,6 +74,11 @@ test-rust: ## the workspace's tests (nextest, or cargo test without it)
 test-extra: ## compose, Kong routes, RabbitMQ definitions, promtool, Prometheus metrics, k6 smoke
 	$(WITH_ENV) $(CARGO) build --workspace --bins
 	@$(WITH_ENV) bash scripts/ops/check.sh --own-services
+
+# The suite must be up (make up), or name the debug suite: OPS_SUITE_DIR=/tmp/ops-suite make test-faults
+test-faults: ## fault trials against the running suite: loss, duplicates, recovery (ARGS='--short')
+	@test -f .run/env || bash scripts/infra-up.sh
+	@$(WITH_ENV) python3 scripts/faults/run.py $(ARGS)
 
 bench: ## run scripts/bench.sh (the suite must be up: make up)
 	@bash scripts/infra-up.sh

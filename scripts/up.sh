@@ -4,11 +4,21 @@
 # restarts the services. Stop them with scripts/down.sh (make down).
 #
 #   SKIP_BUILD=1   use the binaries already in target/release
+#   --service NAME (re)start only that service, without building (scripts/faults/ restarts a
+#                  service it killed this way)
 #   LOG_LEVEL=…    the services' log filter (default info)
 # Logs: .run/logs/<service>.log (the previous run's in <service>.log.prev); pids: .run/pids/.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+case ${1:-} in
+  --service)
+    [[ -n ${SERVICE_PORT[${2:-}]:-} ]] || die "usage: $0 [--service $(IFS="|"; echo "${SERVICES[*]}")]"
+    SERVICES=("$2") SKIP_BUILD=1 ;;
+  "") ;;
+  *) die "usage: $0 [--service NAME]" ;;
+esac
 
 bash "$ROOT/scripts/infra-up.sh"
 load_env

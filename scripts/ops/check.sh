@@ -11,6 +11,9 @@
 #                                        first) on free ports against a fresh vhost, schemas,
 #                                        Mongo database and Redis prefix (scripts/ops/dev-suite.sh),
 #                                        run everything, stop them
+# With the services of scripts/ops/dev-suite.sh (--own-services, or $OPS_SUITE_DIR/env), the
+# short fault trials run last (scripts/faults/run.py --short: forced connection close in the
+# suite's vhost, notification-service SIGKILLed and restarted, duplicate deliveries).
 #
 # Live checks need the four services running (the caller starts them) and, in the environment:
 #   COMPLAINTS_URL NOTIFICATIONS_URL AUDIT_URL EVENTS_URL   their base URLs (default ports 3005-3008)
@@ -213,6 +216,10 @@ if [[ $MODE == all ]]; then
   check schemathesis-notifications api_conformance NOTIFICATIONS_URL
   check schemathesis-audit api_conformance AUDIT_URL
   check schemathesis-events api_conformance EVENTS_URL
+  # Last: it kills and restarts a service. Only with dev-suite.sh's services, which it can restart.
+  if [[ -n ${OPS_SUITE_DIR:-} && -f $OPS_SUITE_DIR/env ]]; then
+    check fault-trials-short "$PY" "$ROOT/scripts/faults/run.py" --short --suite-env "$OPS_SUITE_DIR/env"
+  fi
 fi
 
 if ((failed)); then

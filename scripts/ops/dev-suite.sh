@@ -5,6 +5,7 @@
 #   eval "$(scripts/ops/dev-suite.sh start)"   # prints the exports check.sh reads
 #   scripts/ops/check.sh
 #   scripts/ops/dev-suite.sh stop               # stops them, deletes the vhost
+#   scripts/ops/dev-suite.sh relaunch SERVICE   # starts one again after it died (scripts/faults/)
 #
 # Needs `cargo build --bins` first (OPS_PROFILE=release: `cargo build --release --bins`, for
 # benchmarks) and the local infrastructure (scripts/infra-up.sh).
@@ -57,35 +58,62 @@ start() {
     echo "export OPS_SUITE_ID='$id'"
   } >"$DIR/env"
   for svc in "${SERVICES[@]}"; do
-    local port schema
+    local port
     port=$(free_port)
-    schema="test_${id}_${svc%%-*}"
-    (
-      export PORT=$port LOG_LEVEL=${LOG_LEVEL:-info}
-      export RABBITMQ_URL="$AMQP_BASE/$vhost"
-      export APP_DATABASE__SCHEMA=$schema
-      export APP_MONGO__DATABASE="test_$id"
-      export APP_REDIS__STREAM_PREFIX="test:${id//_/-}:"
-      export MAIL_DIR="$DIR/mail"
-      cd "$ROOT"  # relative defaults (the agent seed file) resolve from the repository
-      exec setsid "$BIN_DIR/$svc" >"$DIR/$svc.log" 2>&1
-    ) &
-    echo $! >"$DIR/$svc.pid"
+    : >"$DIR/$svc.log"
+    launch_service "$svc" "$port" "$vhost" "$id"
     echo "export ${URL_VAR[$svc]}='http://127.0.0.1:$port'" >>"$DIR/env"
   done
   # shellcheck disable=SC1091
   . "$DIR/env"
   for svc in "${SERVICES[@]}"; do
-    local var=${URL_VAR[$svc]} ok=
-    for _ in $(seq 1 360); do  # up to 3 min: a busy broker is slow to open a new vhost
-      if curl -fs -o /dev/null "${!var}/ready"; then ok=1; break; fi
-      kill -0 "$(cat "$DIR/$svc.pid")" 2>/dev/null || break
-      sleep 0.5
-    done
-    [[ -n $ok ]] || { say "$svc did not become ready; tail of its log:"; tail -20 "$DIR/$svc.log" >&2; stop; exit 1; }
-    say "$svc ready on ${!var}"
+    wait_ready "$svc" || { stop; exit 1; }
   done
   cat "$DIR/env"
+}
+
+# launch_service SERVICE PORT VHOST ID: start one binary in the background (pid in $DIR).
+launch_service() {
+  local svc=$1 port=$2 vhost=$3 id=$4
+  (
+    export PORT=$port LOG_LEVEL=${LOG_LEVEL:-info}
+    export RABBITMQ_URL="$AMQP_BASE/$vhost"
+    export APP_DATABASE__SCHEMA="test_${id}_${svc%%-*}"
+    export APP_MONGO__DATABASE="test_$id"
+    export APP_REDIS__STREAM_PREFIX="test:${id//_/-}:"
+    export MAIL_DIR="$DIR/mail"
+    cd "$ROOT"  # relative defaults (the agent seed file) resolve from the repository
+    exec setsid "$BIN_DIR/$svc" >>"$DIR/$svc.log" 2>&1
+  ) &
+  echo $! >"$DIR/$svc.pid"
+}
+
+# wait_ready SERVICE: until its /ready answers 200, or it exits, or 3 minutes pass.
+wait_ready() {
+  local svc=$1 var=${URL_VAR[$1]} ok=
+  for _ in $(seq 1 360); do  # up to 3 min: a busy broker is slow to open a new vhost
+    if curl -fs -o /dev/null "${!var}/ready"; then ok=1; break; fi
+    kill -0 "$(cat "$DIR/$svc.pid")" 2>/dev/null || break
+    sleep 0.5
+  done
+  [[ -n $ok ]] || { say "$svc did not become ready; tail of its log:"; tail -20 "$DIR/$svc.log" >&2; return 1; }
+  say "$svc ready on ${!var}"
+}
+
+# relaunch SERVICE: start one service again, on the port, vhost and schemas it had (after it
+# died or was killed, e.g. by scripts/faults/); a running one is left alone.
+relaunch() {
+  local svc=$1
+  [[ -n ${URL_VAR[$svc]:-} ]] || die "unknown service: $svc"
+  [[ -f $DIR/env ]] || die "not started ($DIR/env is missing)"
+  # shellcheck disable=SC1091
+  . "$DIR/env"
+  if [[ -f $DIR/$svc.pid ]] && kill -0 "$(cat "$DIR/$svc.pid")" 2>/dev/null; then
+    die "$svc still runs (pid $(cat "$DIR/$svc.pid"))"
+  fi
+  local url=${URL_VAR[$svc]}
+  launch_service "$svc" "${!url##*:}" "$RABBITMQ_VHOST" "$OPS_SUITE_ID"
+  wait_ready "$svc"
 }
 
 stop() {
@@ -117,5 +145,6 @@ stop() {
 case ${1:-} in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  relaunch) [[ -n ${2:-} ]] || die "usage: $0 relaunch SERVICE"; relaunch "$2" ;;
+  *) echo "usage: $0 start|stop|relaunch SERVICE" >&2; exit 2 ;;
 esac

@@ -3,8 +3,10 @@
 //! bound; which errors mean "unavailable, try again"; and the NOTIFY wake-ups of background
 //! loops.
 
+mod unavailable;
 mod wakeups;
 
+pub use unavailable::is_unavailable;
 pub use wakeups::Wakeups;
 
 use serde::{Deserialize, Serialize};

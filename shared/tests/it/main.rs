@@ -5,4 +5,5 @@ mod http_edge;
 mod messaging;
 mod outbox;
 mod statement_timeout;
+mod unavailable;
 mod wakeups;

@@ -1,0 +1,40 @@
+//! Whether a PostgreSQL error means "the database cannot serve now" (answer 503, try again)
+//! rather than "this request failed" (a bug or bad data: 500, or a refusal).
+
+/// SQLSTATE classes and codes the server sends when it is going away or not yet there: a
+/// connection exception (class 08), and the operator's shutdown, a crash shutdown or a start
+/// still in progress (57P01, 57P02, 57P03). A restart answers the requests in flight with
+/// 57P01 ("terminating connection due to administrator command").
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+/// True when trying again later may succeed because the database itself was unreachable,
+/// shutting down or starting: the pool timed out or closed, the connection broke, or the
+/// server said so with one of the codes above.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn shutdown_and_connection_codes_are_unavailability_and_refusals_are_not() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        for code in ["23505", "22021", "42P01", "57014", "40001"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+    }
+}
