@@ -21,8 +21,9 @@ use history::History;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestCaseResult, TestRunner};
 use std::panic::AssertUnwindSafe;
 
-/// Cases per run unless `PROPTEST_CASES` says otherwise: a few seconds each.
-const DEFAULT_CASES: u32 = 16;
+/// Cases per run unless `PROPTEST_CASES` says otherwise: about a second each on an idle
+/// machine, up to five seconds beside other tests: this test stays within about a minute.
+const DEFAULT_CASES: u32 = 12;
 
 /// Shrinking replays whole histories against the services, each taking a second or so (a
 /// timed-out wait, 30 s): bounded in attempts and in time, unless `PROPTEST_MAX_SHRINK_ITERS`
