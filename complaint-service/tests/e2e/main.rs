@@ -12,4 +12,5 @@ mod escalation;
 mod expect;
 mod lifecycle;
 mod propagation;
+mod properties;
 mod suite;

@@ -20,6 +20,15 @@ pub struct AuditEntry {
     pub compensated: bool,
 }
 
+/// What a walk of the chain found.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub valid: bool,
+    /// Where and why the chain is broken (`None` when it is intact).
+    pub first_broken_at: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Page {
@@ -48,6 +57,13 @@ impl Suite {
             "/api/audit/search?eventType={event_type}&limit=200"
         ))
         .await
+    }
+
+    /// `GET /api/audit/verify`: the walk of the whole hash chain.
+    pub async fn verify_chain(&self) -> Verification {
+        self.get(&self.audit, "/api/audit/verify")
+            .await
+            .json("the chain's verification")
     }
 
     async fn audit_pages(&self, path: &str) -> Vec<AuditEntry> {

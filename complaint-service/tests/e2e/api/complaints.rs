@@ -137,6 +137,44 @@ impl Suite {
         .await
     }
 
+    /// The complaint exactly as `GET /api/complaints/{id}` shows it (with its timeline).
+    pub async fn complaint_json(&self, id: &str) -> Value {
+        let reply = self
+            .get(&self.complaints, &format!("/api/complaints/{id}"))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "complaint {id}: {}",
+            reply.body
+        );
+        reply.body
+    }
+
+    /// Waits until the read model has applied every event recorded so far.
+    pub async fn read_model_settled(&self) {
+        eventually("the read model to catch up", WAIT, || async {
+            let status = self.get(&self.complaints, "/api/admin/projections").await;
+            (status.body["pendingEvents"] == 0).then_some(())
+        })
+        .await;
+    }
+
+    /// `POST /api/admin/projections/rebuild`: the read model replayed from scratch.
+    pub async fn rebuild_read_model(&self) -> Value {
+        let reply = self
+            .call(
+                &self.complaints,
+                Method::POST,
+                "/api/admin/projections/rebuild",
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "rebuild: {}", reply.body);
+        reply.body
+    }
+
     /// The sagas of a complaint.
     pub async fn sagas(&self, id: &str) -> Vec<Saga> {
         self.get(&self.complaints, &format!("/api/complaints/{id}/sagas"))

@@ -36,6 +36,11 @@ pub struct Suite {
 impl Suite {
     /// Starts the four services and waits until each is connected.
     pub async fn start() -> Suite {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Suite::start`], after `adjust`ing complaint-service's settings.
+    pub async fn start_with(adjust: impl FnOnce(&mut complaint_service::config::Config)) -> Suite {
         shared::telemetry::init_logging(&test_support::env_or("TEST_LOG", "warn"));
         // One suite starts at a time: each start declares dozens of queues (most of them
         // quorum queues), and six suites declaring at once have kept a busy broker from
@@ -43,9 +48,9 @@ impl Suite {
         let _turn = STARTING.acquire().await.expect("the start gate stays open");
         let began = std::time::Instant::now();
         let (smtp, vhost) = tokio::join!(SmtpServer::start(NO_FLAKY_FAILURES), TestVhost::create());
-        let mut complaints = Service::new(ServiceConfig::Complaints(Box::new(
-            configs::complaints(&vhost),
-        )));
+        let mut complaints_config = configs::complaints(&vhost);
+        adjust(&mut complaints_config);
+        let mut complaints = Service::new(ServiceConfig::Complaints(Box::new(complaints_config)));
         let mut notifications = Service::new(ServiceConfig::Notifications(Box::new(
             configs::notifications(&vhost, smtp.port),
         )));
