@@ -81,6 +81,7 @@ def run_trial(suite, fault, args, mails) -> "report.Trial":
     canary.start()
     load.join()
     trial.recovery = canary.wait(args.recovery_timeout)
+    trial.recovery_waited_on = canary.waiting_on
 
     complaints = list(workload.ledger.complaints.values())
     trial.complaints = len(complaints)
