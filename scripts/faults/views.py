@@ -155,6 +155,12 @@ def check_one(suite: Suite, tracked: Tracked, mails: Counter | None, reconstruct
     per_trigger = Counter(s["triggerEventId"] for s in sagas)
     found.duplicated["ack sagas"] += [f"{cid}: {n} sagas for {t}" for t, n in per_trigger.items() if n > 1]
 
+    # a create retried after it may have been applied: its Idempotency-Key kept it one complaint
+    if tracked.create_retried_maybe_applied:
+        listed = (_get(f"{suite.complaints}/api/complaints?customer={tracked.customer}&limit=10") or {}).get("items", [])
+        if len(listed) > 1:
+            found.duplicated["read model"].append(f"{cid}: created {len(listed)} times for customer {tracked.customer}")
+
     # read model against the event store: the same events at the same versions, at the head,
     # and (sampled) the status the event store's own fold reconstructs
     if read is None:
