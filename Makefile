@@ -78,7 +78,7 @@ test-extra: ## compose, Kong routes, RabbitMQ definitions, promtool, Prometheus 
 # The suite must be up (make up), or name the debug suite: OPS_SUITE_DIR=/tmp/ops-suite make test-faults
 test-faults: ## fault trials against the running suite: loss, duplicates, recovery (ARGS='--short')
 	@test -f .run/env || bash scripts/infra-up.sh
-	@$(WITH_ENV) python3 scripts/faults/run.py $(ARGS)
+	@python3 scripts/faults/run.py $(ARGS)  # reads .run/env itself; what you exported wins
 
 bench: ## run scripts/bench.sh (the suite must be up: make up)
 	@bash scripts/infra-up.sh

@@ -21,6 +21,7 @@ class Canary:
         self.mails = mails
         self.injected = time.monotonic()
         self.recovered: float | None = None
+        self.waiting_on: list[str] = []  # the views that still lacked the canary at the last look
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="canary", daemon=True)
 
@@ -44,4 +45,5 @@ class Canary:
             if not found.any_lost:
                 self.recovered = time.monotonic() - self.injected
                 return
+            self.waiting_on = [view for view, gaps in found.lost.items() if gaps]
             time.sleep(0.5)

@@ -180,4 +180,7 @@ ALL = [
     Fault("mongo-standin-restarted", False, "the MongoDB stand-in killed and restarted", restart_mongo_standin),
     Fault("duplicate-events", True, "50 stored events published again", publish_duplicates),
 ]
-BY_NAME = {f.name: f for f in ALL}
+# Not a fault: the same trial with nothing injected, to tell a fault's cost from the lag the
+# load alone causes (`--faults baseline`).
+BASELINE = Fault("baseline", True, "nothing injected (the load alone)", lambda _suite, _ledger: "nothing")
+BY_NAME = {f.name: f for f in ALL + [BASELINE]}

@@ -24,6 +24,7 @@ class Trial:
     findings: Findings = field(default_factory=Findings)
     settled_after: float = 0.0
     check_rounds: int = 0
+    recovery_waited_on: list = field(default_factory=list)
     audit_chain: str | None = None
     dead_letter_growth: dict = field(default_factory=dict)
 
@@ -46,7 +47,8 @@ def trial(t: Trial) -> str:
     lines.append(f"  client errors: {_counts(t.client_errors) or 'none'}")
     lines.append(f"  dead-letter growth: {_counts(t.dead_letter_growth) or 'none'}")
     recovery = "did not recover" if t.recovery is None else f"{t.recovery:.1f} s"
-    lines.append(f"  recovery (injection -> a complaint created after the repair is in every view): {recovery}")
+    last = f" (the last view(s) to catch up: {', '.join(t.recovery_waited_on)})" if t.recovery_waited_on else ""
+    lines.append(f"  recovery (injection -> a complaint created after the repair is in every view): {recovery}{last}")
     lines.append(f"  views checked {t.check_rounds} times, {t.settled_after:.1f} s after the load")
     lines.append(f"  => {'FAILED' if t.failed else 'ok'}")
     return "\n".join(lines)

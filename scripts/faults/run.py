@@ -29,7 +29,7 @@ import faults  # noqa: E402
 import report  # noqa: E402
 from canary import Canary  # noqa: E402
 from deadletters import dead_letter_counts  # noqa: E402
-from suite import discover  # noqa: E402
+from suite import discover, load_run_env  # noqa: E402
 from views import Findings, Mails, check_all, verify_audit_chain  # noqa: E402
 from workload import Workload  # noqa: E402
 
@@ -39,6 +39,7 @@ SHORT = ["rabbitmq-connections-closed", "notification-service-killed", "duplicat
 
 def main() -> int:
     args = parse_args()
+    load_run_env()
     suite = discover(args.suite_env)
     chosen = [faults.BY_NAME[n] for n in args.faults.split(",")] if args.faults else (
         [faults.BY_NAME[n] for n in SHORT] if args.short else faults.ALL)
@@ -81,6 +82,7 @@ def run_trial(suite, fault, args, mails) -> "report.Trial":
     canary.start()
     load.join()
     trial.recovery = canary.wait(args.recovery_timeout)
+    trial.recovery_waited_on = canary.waiting_on
 
     complaints = list(workload.ledger.complaints.values())
     trial.complaints = len(complaints)

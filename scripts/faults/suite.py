@@ -81,6 +81,15 @@ class Suite:
         return env
 
 
+def load_run_env() -> None:
+    """The connection settings of .run/env (scripts/infra-up.sh), where the caller set none:
+    what the caller exported wins, as with scripts/lib.sh's load_env (private servers, say)."""
+    path = ROOT / ".run" / "env"
+    if path.exists():
+        for name, value in _read_exports(path).items():
+            os.environ.setdefault(name, value)
+
+
 def discover(suite_env: str | None) -> Suite:
     """The debug suite if an env file is named (or $OPS_SUITE_DIR/env exists), else `make up`."""
     management = Management(os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672"))

@@ -29,6 +29,10 @@ RETRY_FOR_SECONDS = 90.0
 class Tracked:
     id: str
     acked_events: list[dict] = field(default_factory=list)  # {"eventId","eventType","version"}
+    customer: str = ""
+    # The create met a timeout or a reset before its answer: the retry must not have created a
+    # second complaint (views.py counts the customer's complaints).
+    create_retried_maybe_applied: bool = False
 
 
 class Ledger:
@@ -38,10 +42,11 @@ class Ledger:
         self.errors: Counter = Counter()
         self.commands = Counter()
 
-    def acked(self, complaint_id: str, events: list[dict]) -> None:
+    def acked(self, complaint_id: str, events: list[dict]) -> Tracked:
         with self._lock:
             tracked = self.complaints.setdefault(complaint_id, Tracked(complaint_id))
             tracked.acked_events.extend(events)
+            return tracked
 
     def error(self, operation: str, kind: str) -> None:
         with self._lock:
@@ -61,6 +66,7 @@ class Workload:
         self.lifecycle_share = lifecycle_share
         self.random = random.Random(seed)
         self.ledger = Ledger()
+        self.tag = uuid.uuid4().hex[:8]  # customers are unique per trial
 
     def run(self) -> None:
         """Blocks for the duration, then until every started client has finished."""
@@ -99,13 +105,17 @@ class Workload:
             "description": "Two debits for one order",
             "category": "billing",
             "priority": PRIORITIES[n % 4],
-            "customer": {"id": f"c-{n}", "name": f"Customer {n}", "email": f"customer{n}@example.com"},
+            "customer": {"id": f"c-{self.tag}-{n}", "name": f"Customer {n}", "email": f"customer{n}@example.com"},
         }
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        reply = self._send("create", "POST", f"{self.url}/api/complaints", body, headers, retry_maybe_applied=True)
+        ambiguous: list[bool] = []
+        reply = self._send("create", "POST", f"{self.url}/api/complaints", body, headers,
+                           retry_maybe_applied=True, ambiguous=ambiguous)
         if reply is None:
             return None
-        self.ledger.acked(reply.body["id"], reply.body.get("events", []))
+        tracked = self.ledger.acked(reply.body["id"], reply.body.get("events", []))
+        tracked.customer = body["customer"]["id"]
+        tracked.create_retried_maybe_applied = bool(ambiguous)
         return reply.body["id"]
 
     def command(self, complaint_id: str, operation: str, body: dict) -> bool:
@@ -116,8 +126,10 @@ class Workload:
         self.ledger.acked(complaint_id, reply.body.get("events", []))
         return True
 
-    def _send(self, operation, method, url, body, headers, retry_maybe_applied: bool):
-        """The 2xx reply, or None once retrying could apply the command twice or took too long."""
+    def _send(self, operation, method, url, body, headers, retry_maybe_applied: bool, ambiguous=None):
+        """The 2xx reply, or None once retrying could apply the command twice or took too long.
+        AMBIGUOUS (a list) gets an entry for each failure after which the request may have
+        been applied."""
         self.ledger.count(operation)
         deadline = time.monotonic() + RETRY_FOR_SECONDS
         while True:
@@ -125,6 +137,8 @@ class Workload:
                 reply = call(method, url, body, headers, timeout=15)
             except Failure as failure:
                 self.ledger.error(operation, failure.kind)
+                if failure.applied_maybe and ambiguous is not None:
+                    ambiguous.append(True)
                 if failure.applied_maybe and not retry_maybe_applied:
                     return None
             else:

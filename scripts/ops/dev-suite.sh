@@ -56,6 +56,7 @@ start() {
   {
     echo "export RABBITMQ_VHOST='$vhost'"
     echo "export OPS_SUITE_ID='$id'"
+    echo "export OPS_BIN_DIR='$BIN_DIR'"  # relaunch starts the same binaries
   } >"$DIR/env"
   for svc in "${SERVICES[@]}"; do
     local port
@@ -112,6 +113,7 @@ relaunch() {
     die "$svc still runs (pid $(cat "$DIR/$svc.pid"))"
   fi
   local url=${URL_VAR[$svc]}
+  BIN_DIR=${OPS_BIN_DIR:-$BIN_DIR}
   launch_service "$svc" "${!url##*:}" "$RABBITMQ_VHOST" "$OPS_SUITE_ID"
   wait_ready "$svc"
 }
