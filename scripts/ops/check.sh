@@ -153,9 +153,10 @@ dead_letter_reaches_dlq() {
 api_conformance() {
   local url=${!1} seed=()
   [[ ${SCHEMATHESIS_SEED:-1} == random ]] || seed=(--seed "${SCHEMATHESIS_SEED:-1}")
-  "$VENV/bin/schemathesis" run "$url/api-docs/openapi.json" --url "$url" \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 2 \
-    --request-timeout 20 --no-color --output-truncate true \
+  "$VENV/bin/schemathesis" --no-color --config-file "$OPS/schemathesis.toml" \
+    run "$url/api-docs/openapi.json" --url "$url" \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 \
+    --request-timeout 20 --output-truncate true \
     --report junit --report-junit-path "$LOG_DIR/schemathesis-$1.xml"
 }
 

@@ -51,8 +51,10 @@ fn stored(documents: &[EventDocument]) -> Result<Vec<StoredEvent>> {
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// The first version to return (default 1).
+    #[param(minimum = 1)]
     from_version: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -109,16 +111,30 @@ pub async fn stream(
 #[into_params(parameter_in = Query)]
 pub struct AllParams {
     /// The cursor: return events after this position (default 0, the start of the log).
+    #[param(minimum = 0)]
     after: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Only events of this type (types outside the catalogue are stored too).
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     event_type: Option<String>,
     /// Only events of this aggregate type, e.g. `Complaint`.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     aggregate_type: Option<String>,
     /// Only events of this aggregate.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     aggregate_id: Option<String>,
     /// Only events of this correlation id.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     correlation_id: Option<String>,
     /// Only events at or after this time (RFC 3339; write a `+` offset as `%2B`, or use `Z`).
     from: Option<DateTime<Utc>>,
