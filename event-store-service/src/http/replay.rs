@@ -19,6 +19,7 @@ pub struct ReplayRequest {
     #[serde(default)]
     exchange: bool,
     /// The first version to replay (default 1).
+    #[schema(minimum = 1)]
     from_version: Option<i64>,
 }
 
