@@ -3,7 +3,8 @@
 //!
 //! Each type deserializes through its `parse`, so a JSON body or event that carries an
 //! invalid value fails to decode instead of producing an invalid value. Lengths count
-//! characters, not bytes, after trimming surrounding whitespace.
+//! characters, not bytes: the minimum after trimming surrounding whitespace, the maximum as
+//! sent (so that the OpenAPI schema, `maxLength` and a pattern, says exactly what is accepted).
 
 use std::{fmt, ops::RangeInclusive, str::FromStr};
 
@@ -268,7 +269,8 @@ fn trimmed(
             format!("must be at least {} characters long", chars.start()),
         ));
     }
-    if length > *chars.end() {
+    // The maximum counts the value as sent, so that it is exactly the schema's `maxLength`.
+    if raw.chars().count() > *chars.end() {
         return Err(ValidationError::new(
             field,
             format!("must be at most {} characters long", chars.end()),
