@@ -173,11 +173,6 @@ pub async fn all(
         other => other.unwrap_or(0),
     };
     let limit = params::limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from >= to {
-            return Err(Error::invalid("from", "must be before `to`").into());
-        }
-    }
     let filter = AllFilter {
         event_type: params::not_blank("eventType", query.event_type)?,
         aggregate_type: params::not_blank("aggregateType", query.aggregate_type)?,
@@ -186,6 +181,17 @@ pub async fn all(
         from: query.from,
         to: query.to,
     };
+    // A `to` not after `from` is an empty interval, not a mistake (an OpenAPI document cannot
+    // say that one parameter must exceed another): nothing matches, and the store is not asked.
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from >= to {
+            return Ok(Json(AllPage {
+                next_after: after,
+                events: Vec::new(),
+                has_more: false,
+            }));
+        }
+    }
     let mut page = state.store.page_all(&filter, after, limit + 1).await?;
     let has_more = page.len() > limit;
     page.truncate(limit);
