@@ -165,7 +165,7 @@ mod tests {
         let config = Config::default();
         assert_eq!(config.http.port, 3005);
         assert_eq!(config.broker.service_name, SERVICE);
-        assert_eq!(config.projection.max_read_wait, Duration::from_secs(5));
+        assert_eq!(config.projection.max_read_wait, Duration::from_secs(2));
     }
 }
 

@@ -130,11 +130,12 @@ pub async fn assign(
 
 /// The assignee starts working on it (ASSIGNED → IN_PROGRESS). The body may be empty.
 #[utoipa::path(method(put, patch), path = "/api/complaints/{id}/process", tag = "complaints",
-    request_body(content = Option<EmptyRequest>, description = "Empty, or `{}`"),
+    request_body(content = Option<EmptyRequest>, description = "Empty, `null`, or `{}`"),
     params(ComplaintId, CommandHeadersDoc),
     responses(
         (status = 200, description = "In progress", body = CommandResult),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "A body other than empty, `null` or `{}`", body = ErrorBody),
     ))]
 pub async fn process(
     State(state): State<ApiState>,
@@ -168,11 +169,12 @@ pub async fn resolve(
 
 /// Closes a resolved complaint (RESOLVED → CLOSED). The body may be empty.
 #[utoipa::path(method(put, patch), path = "/api/complaints/{id}/close", tag = "complaints",
-    request_body(content = Option<EmptyRequest>, description = "Empty, or `{}`"),
+    request_body(content = Option<EmptyRequest>, description = "Empty, `null`, or `{}`"),
     params(ComplaintId, CommandHeadersDoc),
     responses(
         (status = 200, description = "Closed", body = CommandResult),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "A body other than empty, `null` or `{}`", body = ErrorBody),
     ))]
 pub async fn close(
     State(state): State<ApiState>,

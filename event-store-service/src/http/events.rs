@@ -51,8 +51,10 @@ fn stored(documents: &[EventDocument]) -> Result<Vec<StoredEvent>> {
 #[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// The first version to return (default 1).
+    #[param(minimum = 1)]
     from_version: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -109,16 +111,30 @@ pub async fn stream(
 #[into_params(parameter_in = Query)]
 pub struct AllParams {
     /// The cursor: return events after this position (default 0, the start of the log).
+    #[param(minimum = 0)]
     after: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Only events of this type (types outside the catalogue are stored too).
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     event_type: Option<String>,
     /// Only events of this aggregate type, e.g. `Complaint`.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     aggregate_type: Option<String>,
     /// Only events of this aggregate.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     aggregate_id: Option<String>,
     /// Only events of this correlation id.
+    #[param(
+        pattern = r"^[^\x00-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F]*$"
+    )]
     correlation_id: Option<String>,
     /// Only events at or after this time (RFC 3339; write a `+` offset as `%2B`, or use `Z`).
     from: Option<DateTime<Utc>>,
@@ -162,11 +178,6 @@ pub async fn all(
         other => other.unwrap_or(0),
     };
     let limit = params::limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from >= to {
-            return Err(Error::invalid("from", "must be before `to`").into());
-        }
-    }
     let filter = AllFilter {
         event_type: params::not_blank("eventType", query.event_type)?,
         aggregate_type: params::not_blank("aggregateType", query.aggregate_type)?,
@@ -175,6 +186,17 @@ pub async fn all(
         from: query.from,
         to: query.to,
     };
+    // A `to` not after `from` is an empty interval, not a mistake (an OpenAPI document cannot
+    // say that one parameter must exceed another): nothing matches, and the store is not asked.
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from >= to {
+            return Ok(Json(AllPage {
+                next_after: after,
+                events: Vec::new(),
+                has_more: false,
+            }));
+        }
+    }
     let page = state.store.page_all(&filter, after, limit).await?;
     Ok(Json(AllPage {
         events: stored(&page.events)?,

@@ -114,5 +114,7 @@ fn counted(operation: &'static str, route: MethodRouter<ApiState>) -> MethodRout
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    replay::require_a_target(&mut doc);
+    doc
 }

@@ -16,13 +16,17 @@ use utoipa::ToSchema;
 pub struct ReplayRequest {
     /// A Redis stream to append the events to (the configured prefix is added); consume it
     /// with the consumer-group routes under `/api/events/redis-streams`.
-    #[schema(example = "replay-complaint-1")]
+    #[schema(
+        example = "replay-complaint-1",
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+    )]
     redis_stream: Option<String>,
     /// Also publish to the `events.replay` exchange, with the original routing keys and the
     /// header `x-replay: true`.
     #[serde(default)]
     exchange: bool,
     /// The first version to replay (default 1).
+    #[schema(minimum = 1)]
     from_version: Option<i64>,
     /// The last version to replay (default: the stream's last). A replay sends at most
     /// 10,000 events: replay a longer stream in parts.
@@ -94,4 +98,30 @@ pub async fn replay(
         redis_stream: targets.redis_stream,
         exchange: targets.exchange,
     }))
+}
+
+/// What the derive cannot say of [`ReplayRequest`]: it needs `redisStream`, or `exchange`
+/// true, or both (else 422). Written into the document as `allOf` with an `anyOf`.
+pub fn require_a_target(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, Type};
+    let Some(schemas) = doc.components.as_mut().map(|c| &mut c.schemas) else {
+        return;
+    };
+    let Some(request) = schemas.remove("ReplayRequest") else {
+        return;
+    };
+    let to_stream = ObjectBuilder::new().required("redisStream");
+    let to_exchange = ObjectBuilder::new()
+        .property(
+            "exchange",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([true])),
+        )
+        .required("exchange");
+    let targeted = AllOfBuilder::new()
+        .item(request)
+        .item(AnyOfBuilder::new().item(to_stream).item(to_exchange))
+        .build();
+    schemas.insert("ReplayRequest".to_owned(), Schema::AllOf(targeted).into());
 }

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct StateParams {
     /// Fold the events up to this version only.
+    #[param(minimum = 1)]
     at_version: Option<i64>,
     /// Fold the events recorded at or before this time only (RFC 3339).
     as_of: Option<DateTime<Utc>>,

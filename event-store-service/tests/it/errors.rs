@@ -13,10 +13,6 @@ async fn bad_query_parameters_are_400_with_a_json_error() {
         ("/api/events/all?limit=many", "INVALID_QUERY"),
         ("/api/events/all?after=-1", "INVALID_PARAMETER"),
         ("/api/events/all?from=yesterday", "INVALID_QUERY"),
-        (
-            "/api/events/all?from=2024-05-02T00:00:00Z&to=2024-05-01T00:00:00Z",
-            "INVALID_PARAMETER",
-        ),
         ("/api/events/all?eventType=", "INVALID_PARAMETER"),
         ("/api/events/all?colour=blue", "INVALID_QUERY"),
         (
@@ -59,6 +55,14 @@ async fn bad_query_parameters_are_400_with_a_json_error() {
             .as_str()
             .is_some_and(|m| !m.is_empty()));
     }
+    // An empty interval is no mistake: it finds nothing (a client cannot learn from the
+    // OpenAPI document that `to` must exceed `from`).
+    let reply = app
+        .client
+        .get("/api/events/all?from=2024-05-02T00:00:00Z&to=2024-05-01T00:00:00Z")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["events"], json!([]));
 }
 
 #[tokio::test]
@@ -99,6 +103,12 @@ async fn bad_bodies_are_refused_with_the_reason() {
         (
             &format!("{group}/claim"),
             json!({ "consumer": "c", "minIdleMs": 0, "start": "x" }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            // 2^63: Redis takes a signed count and failed with a 500 (issue 10).
+            &format!("{group}/claim"),
+            json!({ "consumer": "c", "minIdleMs": 9_223_372_036_854_775_808_u64 }),
             StatusCode::BAD_REQUEST,
         ),
     ];

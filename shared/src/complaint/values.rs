@@ -3,7 +3,8 @@
 //!
 //! Each type deserializes through its `parse`, so a JSON body or event that carries an
 //! invalid value fails to decode instead of producing an invalid value. Lengths count
-//! characters, not bytes, after trimming surrounding whitespace.
+//! characters, not bytes: the minimum after trimming surrounding whitespace, the maximum as
+//! sent (so that the OpenAPI schema, `maxLength` and a pattern, says exactly what is accepted).
 
 use std::{fmt, ops::RangeInclusive, str::FromStr};
 
@@ -151,7 +152,7 @@ impl Category {
 #[serde(try_from = "String", into = "String")]
 pub struct AgentId(String);
 string_value!(AgentId, chars = 1..=100, |s| s
-    .pattern(Some(r"^\S+$"))
+    .pattern(Some(r"^[^\s\x00]+$"))
     .examples(["agent-007"]));
 
 impl AgentId {
@@ -165,7 +166,7 @@ impl AgentId {
 #[serde(try_from = "String", into = "String")]
 pub struct CustomerId(String);
 string_value!(CustomerId, chars = 1..=100, |s| s
-    .pattern(Some(r"^\S+$"))
+    .pattern(Some(r"^[^\s\x00]+$"))
     .examples(["customer-42"]));
 
 impl CustomerId {
@@ -268,7 +269,8 @@ fn trimmed(
             format!("must be at least {} characters long", chars.start()),
         ));
     }
-    if length > *chars.end() {
+    // The maximum counts the value as sent, so that it is exactly the schema's `maxLength`.
+    if raw.chars().count() > *chars.end() {
         return Err(ValidationError::new(
             field,
             format!("must be at most {} characters long", chars.end()),
@@ -303,12 +305,46 @@ fn string_schema(
         .schema_type(Type::String)
         .min_length(Some(*chars.start()))
         .max_length(Some(*chars.end()));
-    refine(base).into()
+    let mut object = refine(base).build();
+    if object.pattern.is_none() && object.format.is_none() {
+        object.pattern = Some(trimmed_pattern(*chars.start()));
+    }
+    Schema::Object(object).into()
+}
+
+/// Free text as `trimmed` takes it, for the OpenAPI document: at least `min` characters once
+/// surrounding white space (as Rust counts it) is trimmed, and no U+0000 (refused by the
+/// HTTP layer: PostgreSQL cannot store it). The raw length is bounded by the schema itself.
+fn trimmed_pattern(min: usize) -> String {
+    const SPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    let (w, n) = (format!("[{SPACE}]"), format!("[^\\x00{SPACE}]"));
+    match min {
+        0 | 1 => format!("^{w}*{n}([^\\x00]*{n})?{w}*$"),
+        _ => format!("^{w}*{n}[^\\x00]{{{},}}{n}{w}*$", min - 2),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_schemas_say_what_trimming_leaves() {
+        assert_eq!(
+            trimmed_pattern(3),
+            format!(
+                "^[{s}]*[^\\x00{s}][^\\x00]{{1,}}[^\\x00{s}][{s}]*$",
+                s = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+            )
+        );
+        let schema = serde_json::to_value(Reason::schema()).unwrap();
+        assert_eq!(schema["pattern"], trimmed_pattern(1));
+        let category = serde_json::to_value(Category::schema()).unwrap();
+        assert_eq!(
+            category["pattern"], "^[a-z0-9_-]+$",
+            "a pattern of its own is kept"
+        );
+    }
 
     #[test]
     fn a_title_is_trimmed_and_between_3_and_200_characters() {

@@ -6,11 +6,12 @@ use super::{
     extract::{Json, Path, Query},
 };
 use crate::messaging::{
-    dead_letters::{DeadLetter, DeadLetterError, DeadLetterQueue},
+    dead_letters::{DeadLetter, DeadLetterError, DeadLetterQueue, MAX_PEEK},
     Broker,
 };
 use axum::{
     extract::State,
+    http::StatusCode,
     routing::{get, post},
     Router,
 };
@@ -46,6 +47,7 @@ async fn list_queues(State(broker): State<Broker>) -> Result<Json<Vec<DeadLetter
 #[serde(deny_unknown_fields)]
 struct PeekParams {
     /// At most this many messages (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
@@ -54,6 +56,7 @@ struct PeekParams {
     params(("queue" = String, Path, description = "A work queue of this service"), PeekParams),
     responses(
         (status = 200, body = [DeadLetter]),
+        (status = 400, description = "`limit` is not a number from 1 to 500, or an unknown parameter", body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody),
     ))]
 async fn peek(
@@ -62,6 +65,13 @@ async fn peek(
     Query(params): Query<PeekParams>,
 ) -> Result<Json<Vec<DeadLetter>>, ApiError> {
     let limit = params.limit.unwrap_or(50);
+    if !(1..=MAX_PEEK).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            format!("limit: must be from 1 to {MAX_PEEK}, got {limit}"),
+        ));
+    }
     Ok(Json(broker.peek_dead_letters(&queue, limit).await?))
 }
 

@@ -28,7 +28,7 @@ struct ErrorSchemas;
 /// - 503 on every operation (the request's deadline passed, or a dependency is unavailable).
 ///
 /// And to every free-text path or query parameter (a string without a pattern, format or
-/// enum of its own), the pattern [`NO_CONTROL_CHARACTERS`].
+/// enum of its own), the pattern [`NO_CONTROL_CHARACTERS`]; no parameter is `null`.
 pub fn document_edge_responses(openapi: &mut OpenApi) {
     openapi.merge(<ErrorSchemas as utoipa::OpenApi>::openapi());
     for item in openapi.paths.paths.values_mut() {
@@ -85,15 +85,27 @@ fn document(operation: &mut Operation, path_has_parameters: bool) {
 }
 
 fn confine_text(parameter: &mut Parameter) {
+    let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() else {
+        return;
+    };
+    // A parameter is absent or has a value; it is never JSON `null` (which a generated client
+    // would send as the text "null"). `Option<T>` makes utoipa say `[T, "null"]`.
+    if let SchemaType::Array(kinds) = &object.schema_type {
+        let kinds: Vec<Type> = kinds
+            .iter()
+            .filter(|k| **k != Type::Null)
+            .cloned()
+            .collect();
+        if let [only] = kinds.as_slice() {
+            object.schema_type = SchemaType::Type(only.clone());
+        }
+    }
     if !matches!(
         parameter.parameter_in,
         ParameterIn::Path | ParameterIn::Query
     ) {
         return;
     }
-    let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() else {
-        return;
-    };
     let is_string = match &object.schema_type {
         SchemaType::Type(kind) => *kind == Type::String,
         SchemaType::Array(kinds) => kinds.contains(&Type::String),
@@ -152,7 +164,10 @@ mod tests {
                 ParameterBuilder::new()
                     .name("q")
                     .parameter_in(ParameterIn::Query)
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::Array(vec![Type::String, Type::Null])),
+                    )),
             )
             .response("400", ResponseBuilder::new().description("its own words"));
         let with_body =
@@ -185,7 +200,8 @@ mod tests {
             .unwrap()[0];
         assert!(
             matches!(&query.schema, Some(RefOr::T(Schema::Object(o)))
-                if o.pattern.as_deref() == Some(NO_CONTROL_CHARACTERS)),
+                if o.pattern.as_deref() == Some(NO_CONTROL_CHARACTERS)
+                    && o.schema_type == SchemaType::Type(Type::String)),
             "free text is documented without control characters"
         );
         assert!(openapi

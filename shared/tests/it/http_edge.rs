@@ -237,5 +237,12 @@ async fn the_document_lists_what_the_edge_answers() {
     assert!(peek.get("400").is_some(), "a bad limit is a 400: {peek}");
     assert!(peek.get("503").is_some(), "{peek}");
     assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    for bad in ["0", "501", "-1", "many"] {
+        let (status, body) = edge
+            .get(&format!("/admin/dead-letters/q?limit={bad}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "limit={bad}: {body}");
+        assert_eq!(code(&body), "INVALID_QUERY");
+    }
     edge.stop().await;
 }
