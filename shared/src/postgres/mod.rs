@@ -78,22 +78,3 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         ]))
         .await
 }
-
-/// PostgreSQL could not do it now, rather than refusing what was asked: it cannot be reached,
-/// is shutting down, or cancelled the statement at its `statement_timeout`. Callers answer
-/// 503 and retry; anything else is a bug or bad data.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        // Class 57 (operator intervention): 57014 query_canceled (statement_timeout),
-        // 57P01-03 shutdown and cannot-connect-now. Class 08: connection exceptions.
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("57") || code.starts_with("08")),
-        _ => false,
-    }
-}
