@@ -22,6 +22,7 @@
 //! Environment:
 //! - `BENCH_KEEP=1` keeps the database, the Redis keys and the vhost and prints their names,
 //!   to run the service on them afterwards (`APP_MONGO__DATABASE`, `APP_REDIS__STREAM_PREFIX`);
+//! - `BENCH_BASELINE=0` skips step 1;
 //! - `BENCH_STATISTICS=1` requests `/api/events/statistics` in a loop during the drain and
 //!   reports its latency: whether counting holds up ingestion shows in the drain rate.
 
@@ -83,29 +84,32 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     // 1. The database's ceiling.
-    let baseline_db = mongo.database(&test_support::unique("bench_baseline_"));
-    let baseline = EventStore::new(&baseline_db);
-    baseline.create_indexes().await?;
-    let count = total.min(BASELINE_MAX);
-    let now = Utc::now();
-    let started = Instant::now();
-    for chunk in backlog(count, 0).chunks(BATCH) {
-        let mut documents: Vec<EventDocument> =
-            chunk.iter().map(|e| EventDocument::new(e, now)).collect();
-        baseline.append(&mut documents).await;
-    }
-    let elapsed = started.elapsed();
-    report(&format!(
+    if std::env::var("BENCH_BASELINE").map_or(true, |v| v != "0") {
+        let baseline_db = mongo.database(&test_support::unique("bench_baseline_"));
+        let baseline = EventStore::new(&baseline_db);
+        baseline.create_indexes().await?;
+        let count = total.min(BASELINE_MAX);
+        let now = Utc::now();
+        let started = Instant::now();
+        for chunk in backlog(count, 0).chunks(BATCH) {
+            let mut documents: Vec<EventDocument> =
+                chunk.iter().map(|e| EventDocument::new(e, now)).collect();
+            baseline.append(&mut documents).await;
+        }
+        let elapsed = started.elapsed();
+        report(&format!(
         "baseline: {count} events appended straight to MongoDB in batches of {BATCH}: {:.2} s, {:.0} events/s",
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64()
     ));
-    baseline_db.drop().await?;
+        baseline_db.drop().await?;
+    }
 
     // 2. A backlog while the service is down.
     let events = backlog(total, stream_len);
+    // Quorum work queues, as the service declares them (the test default is classic).
     let publisher = Broker::start(
-        test_support::broker(&vhost, "bench-publisher"),
+        test_support::quorum_broker(&vhost, "bench-publisher"),
         consumer::topology(config.broker.retry.clone()),
     );
     anyhow::ensure!(
