@@ -23,8 +23,9 @@
 //! - `BENCH_KEEP=1` keeps the database, the Redis keys and the vhost and prints their names,
 //!   to run the service on them afterwards (`APP_MONGO__DATABASE`, `APP_REDIS__STREAM_PREFIX`);
 //! - `BENCH_BASELINE=0` skips step 1;
-//! - `BENCH_STATISTICS=1` requests `/api/events/statistics` in a loop during the drain and
-//!   reports its latency: whether counting holds up ingestion shows in the drain rate.
+//! - `BENCH_STATISTICS=<ms>` requests `/api/events/statistics` during the drain, pausing
+//!   `<ms>` between requests (0: back to back), and reports its latency: whether counting
+//!   holds up ingestion shows in the drain rate.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use event_store_service::{
@@ -134,8 +135,12 @@ async fn main() -> anyhow::Result<()> {
     let running = tokio::spawn(app.run(shutdown.clone()));
     let draining = Arc::new(AtomicBool::new(true));
     let statistics = std::env::var("BENCH_STATISTICS")
-        .is_ok_and(|v| v == "1")
-        .then(|| tokio::spawn(request_statistics(port, draining.clone())));
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(|ms| {
+            let pause = Duration::from_millis(ms);
+            tokio::spawn(request_statistics(port, pause, draining.clone()))
+        });
     while store.max_position().await? < total as i64 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -231,8 +236,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Requests the statistics one after the other while `draining`; returns how long each took.
-async fn request_statistics(port: u16, draining: Arc<AtomicBool>) -> Vec<Duration> {
+/// Requests the statistics, `pause` apart, while `draining`; returns how long each took.
+async fn request_statistics(
+    port: u16,
+    pause: Duration,
+    draining: Arc<AtomicBool>,
+) -> Vec<Duration> {
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/api/events/statistics");
     let mut took = Vec::new();
@@ -242,6 +251,7 @@ async fn request_statistics(port: u16, draining: Arc<AtomicBool>) -> Vec<Duratio
             let _ = response.bytes().await;
             took.push(started.elapsed());
         }
+        tokio::time::sleep(pause).await;
     }
     took
 }
