@@ -102,6 +102,24 @@ impl TimeRange {
         self.from_ms.is_none() && self.to_ms.is_none()
     }
 
+    /// The range with both ends given (the open one at the end of time), so that the
+    /// stand-in walks the `timestampMs` index rather than the global order: it prefers the
+    /// index with a two-sided range.
+    pub fn closed(&self) -> TimeRange {
+        TimeRange {
+            from_ms: Some(self.from_ms.unwrap_or(i64::MIN)),
+            to_ms: Some(self.to_ms.unwrap_or(i64::MAX)),
+        }
+    }
+
+    /// `{timestampMs: {$gte, $lt}}`: the events in the range, whatever their position.
+    pub fn filter(&self) -> Document {
+        match self.condition() {
+            Some(range) => doc! { "timestampMs": range },
+            None => Document::new(),
+        }
+    }
+
     fn condition(&self) -> Option<Document> {
         let mut range = Document::new();
         if let Some(from) = self.from_ms {
