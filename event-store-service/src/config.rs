@@ -22,6 +22,8 @@ pub struct Config {
 pub struct Limits {
     /// Positions one page of `GET /all` scans when no single index answers its filters.
     pub scan_window: i64,
+    /// A time range alone holding at most this many events is read through its index.
+    pub small_time_range: u64,
     /// Events a state is folded from.
     pub fold_max_events: usize,
     /// Events one replay sends.
@@ -33,6 +35,7 @@ impl Default for Limits {
         let read = crate::store::ReadLimits::default();
         Self {
             scan_window: read.scan_window,
+            small_time_range: read.small_time_range,
             fold_max_events: read.fold_max_events,
             replay_max_events: 10_000,
         }
@@ -43,6 +46,7 @@ impl Limits {
     pub fn read(&self) -> crate::store::ReadLimits {
         crate::store::ReadLimits {
             scan_window: self.scan_window.max(1),
+            small_time_range: self.small_time_range,
             fold_max_events: self.fold_max_events.max(1),
         }
     }

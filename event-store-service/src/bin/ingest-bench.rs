@@ -22,8 +22,10 @@
 //! Environment:
 //! - `BENCH_KEEP=1` keeps the database, the Redis keys and the vhost and prints their names,
 //!   to run the service on them afterwards (`APP_MONGO__DATABASE`, `APP_REDIS__STREAM_PREFIX`);
-//! - `BENCH_STATISTICS=1` requests `/api/events/statistics` in a loop during the drain and
-//!   reports its latency: whether counting holds up ingestion shows in the drain rate.
+//! - `BENCH_BASELINE=0` skips step 1;
+//! - `BENCH_STATISTICS=<ms>` requests `/api/events/statistics` during the drain, pausing
+//!   `<ms>` between requests (0: back to back), and reports its latency: whether counting
+//!   holds up ingestion shows in the drain rate.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use event_store_service::{
@@ -83,29 +85,32 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     // 1. The database's ceiling.
-    let baseline_db = mongo.database(&test_support::unique("bench_baseline_"));
-    let baseline = EventStore::new(&baseline_db);
-    baseline.create_indexes().await?;
-    let count = total.min(BASELINE_MAX);
-    let now = Utc::now();
-    let started = Instant::now();
-    for chunk in backlog(count, 0).chunks(BATCH) {
-        let mut documents: Vec<EventDocument> =
-            chunk.iter().map(|e| EventDocument::new(e, now)).collect();
-        baseline.append(&mut documents).await;
-    }
-    let elapsed = started.elapsed();
-    report(&format!(
+    if std::env::var("BENCH_BASELINE").map_or(true, |v| v != "0") {
+        let baseline_db = mongo.database(&test_support::unique("bench_baseline_"));
+        let baseline = EventStore::new(&baseline_db);
+        baseline.create_indexes().await?;
+        let count = total.min(BASELINE_MAX);
+        let now = Utc::now();
+        let started = Instant::now();
+        for chunk in backlog(count, 0).chunks(BATCH) {
+            let mut documents: Vec<EventDocument> =
+                chunk.iter().map(|e| EventDocument::new(e, now)).collect();
+            baseline.append(&mut documents).await;
+        }
+        let elapsed = started.elapsed();
+        report(&format!(
         "baseline: {count} events appended straight to MongoDB in batches of {BATCH}: {:.2} s, {:.0} events/s",
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64()
     ));
-    baseline_db.drop().await?;
+        baseline_db.drop().await?;
+    }
 
     // 2. A backlog while the service is down.
     let events = backlog(total, stream_len);
+    // Quorum work queues, as the service declares them (the test default is classic).
     let publisher = Broker::start(
-        test_support::broker(&vhost, "bench-publisher"),
+        test_support::quorum_broker(&vhost, "bench-publisher"),
         consumer::topology(config.broker.retry.clone()),
     );
     anyhow::ensure!(
@@ -130,8 +135,12 @@ async fn main() -> anyhow::Result<()> {
     let running = tokio::spawn(app.run(shutdown.clone()));
     let draining = Arc::new(AtomicBool::new(true));
     let statistics = std::env::var("BENCH_STATISTICS")
-        .is_ok_and(|v| v == "1")
-        .then(|| tokio::spawn(request_statistics(port, draining.clone())));
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(|ms| {
+            let pause = Duration::from_millis(ms);
+            tokio::spawn(request_statistics(port, pause, draining.clone()))
+        });
     while store.max_position().await? < total as i64 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -227,8 +236,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Requests the statistics one after the other while `draining`; returns how long each took.
-async fn request_statistics(port: u16, draining: Arc<AtomicBool>) -> Vec<Duration> {
+/// Requests the statistics, `pause` apart, while `draining`; returns how long each took.
+async fn request_statistics(
+    port: u16,
+    pause: Duration,
+    draining: Arc<AtomicBool>,
+) -> Vec<Duration> {
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/api/events/statistics");
     let mut took = Vec::new();
@@ -238,6 +251,7 @@ async fn request_statistics(port: u16, draining: Arc<AtomicBool>) -> Vec<Duratio
             let _ = response.bytes().await;
             took.push(started.elapsed());
         }
+        tokio::time::sleep(pause).await;
     }
     took
 }

@@ -159,9 +159,10 @@ pub struct AllPage {
 /// being stored: positions are written in order and never reused.
 ///
 /// Without filters, or with one of `eventType`, `aggregateType`, `aggregateId`,
-/// `correlationId`, a page holds `limit` events unless the log ends. With a time range or
-/// several of those filters, a page looks at 10,000 positions of the log at most, so it may
-/// hold fewer events, even none, while `hasMore` is true: keep following `nextAfter`.
+/// `correlationId`, a page holds `limit` events unless the log ends; so does a time range
+/// alone that holds at most 5,000 events. With a larger time range or several filters, a page
+/// looks at 10,000 positions of the log at most, so it may hold fewer events, even none,
+/// while `hasMore` is true: keep following `nextAfter`.
 #[utoipa::path(get, path = "/api/events/all", tag = "events", params(AllParams),
     responses(
         (status = 200, body = AllPage),

@@ -10,19 +10,19 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatisticsView {
+    /// Stored events (the last position: positions have no gaps).
     pub total_events: u64,
     /// The highest position (equal to `totalEvents`: positions have no gaps).
     pub last_position: i64,
-    /// How many aggregate streams hold events.
-    pub aggregate_streams: u64,
     pub by_event_type: BTreeMap<String, u64>,
     pub by_aggregate_type: BTreeMap<String, u64>,
     /// Per Redis domain stream (`complaints-stream`, …), the events mirrored to it.
     pub by_domain_stream: BTreeMap<String, u64>,
 }
 
-/// Counts of stored events per type, aggregate type and domain stream. Reads the whole
-/// collection: meant for operators, not for hot paths.
+/// Counts of stored events per type, aggregate type and domain stream, counted at most 5 s
+/// ago (one count at a time, shared by concurrent requests). Meant for operators, not for
+/// hot paths.
 #[utoipa::path(get, path = "/api/events/statistics", tag = "events",
     responses((status = 200, body = StatisticsView), (status = 503, body = ErrorBody)))]
 pub async fn statistics(State(state): State<ApiState>) -> Result<Json<StatisticsView>, ApiError> {
@@ -30,7 +30,6 @@ pub async fn statistics(State(state): State<ApiState>) -> Result<Json<Statistics
     Ok(Json(StatisticsView {
         total_events: stats.total,
         last_position: stats.last_position,
-        aggregate_streams: stats.aggregate_streams,
         by_event_type: stats.by_event_type,
         by_aggregate_type: stats.by_aggregate_type,
         by_domain_stream: stats.by_domain_stream,

@@ -51,6 +51,9 @@ pub struct ReadLimits {
     /// Positions a page of the global log scans when no single index answers its filters
     /// (a time range, or several exact filters): such a page may come back short.
     pub scan_window: i64,
+    /// A time range (the only filter) holding at most this many events is read through the
+    /// `timestampMs` index, then sorted by position: full pages wherever it lies in the log.
+    pub small_time_range: u64,
     /// Events a state is folded from.
     pub fold_max_events: usize,
 }
@@ -59,6 +62,7 @@ impl Default for ReadLimits {
     fn default() -> Self {
         Self {
             scan_window: 10_000,
+            small_time_range: 5_000,
             fold_max_events: 10_000,
         }
     }

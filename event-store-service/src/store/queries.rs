@@ -87,9 +87,21 @@ impl EventStore {
     /// scans the positions `after + 1 ..= after + scan_window` at most (read against the last
     /// position stored, so a window never passes events not yet visible): its page may be
     /// short, even empty, with `has_more` true; the next page starts where the window ended.
+    ///
+    /// A time range alone that holds at most `small_time_range` events (counted from its
+    /// index first) is read through the `timestampMs` index instead: full pages wherever the
+    /// range lies in the log, at a cost bounded by the range's size.
     pub async fn page_all(&self, filter: &AllFilter, after: i64, limit: usize) -> Result<LogPage> {
-        let (exact, time) = (filter.exact(), filter.time());
-        let window_end = if filter.needs_window() {
+        let (exact, mut time) = (filter.exact(), filter.time());
+        let mut needs_window = filter.needs_window();
+        if exact.count() == 0 && !time.is_empty() {
+            let in_range = self.count(time.closed().filter()).await?;
+            if in_range <= self.limits.small_time_range {
+                time = time.closed();
+                needs_window = false;
+            }
+        }
+        let window_end = if needs_window {
             let last = self.max_position().await?;
             Some((
                 after.saturating_add(self.limits.scan_window).min(last),

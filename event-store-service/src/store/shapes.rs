@@ -102,6 +102,24 @@ impl TimeRange {
         self.from_ms.is_none() && self.to_ms.is_none()
     }
 
+    /// The range with both ends given (the open one at the end of time), so that the
+    /// stand-in walks the `timestampMs` index rather than the global order: it prefers the
+    /// index with a two-sided range.
+    pub fn closed(&self) -> TimeRange {
+        TimeRange {
+            from_ms: Some(self.from_ms.unwrap_or(i64::MIN)),
+            to_ms: Some(self.to_ms.unwrap_or(i64::MAX)),
+        }
+    }
+
+    /// `{timestampMs: {$gte, $lt}}`: the events in the range, whatever their position.
+    pub fn filter(&self) -> Document {
+        match self.condition() {
+            Some(range) => doc! { "timestampMs": range },
+            None => Document::new(),
+        }
+    }
+
     fn condition(&self) -> Option<Document> {
         let mut range = Document::new();
         if let Some(from) = self.from_ms {
@@ -187,14 +205,6 @@ pub fn count(filter: Document) -> Vec<Document> {
 /// `[{$group: {_id: "$field", count: {$sum: 1}}}]`: events per value of an indexed field.
 pub fn count_by(field: &str) -> Vec<Document> {
     vec![doc! { "$group": { "_id": format!("${field}"), "count": { "$sum": 1 } } }]
-}
-
-/// How many distinct streams hold events.
-pub fn count_streams() -> Vec<Document> {
-    vec![
-        doc! { "$group": { "_id": "$streamId" } },
-        doc! { "$count": "n" },
-    ]
 }
 
 /// A sorted find of at most `limit` documents (0: no limit; only streams bounded otherwise).
@@ -308,11 +318,7 @@ mod tests {
         for filter in every_filter() {
             assert_index_shaped(&filter);
         }
-        for pipeline in [
-            count(stream_between("s", 1, None)),
-            count_by("eventType"),
-            count_streams(),
-        ] {
+        for pipeline in [count(stream_between("s", 1, None)), count_by("eventType")] {
             assert_pipeline_shaped(&pipeline);
         }
     }
