@@ -29,7 +29,9 @@ pub struct ReplayRequest {
     #[schema(minimum = 1)]
     from_version: Option<i64>,
     /// The last version to replay (default: the stream's last). A replay sends at most
-    /// 10,000 events: replay a longer stream in parts.
+    /// 10,000 events: replay a longer stream in parts. Below `fromVersion` it selects nothing
+    /// (404), like any range without events.
+    #[schema(minimum = 1)]
     to_version: Option<i64>,
 }
 
@@ -63,9 +65,6 @@ pub async fn replay(
 ) -> Result<Json<ReplayResult>, ApiError> {
     let from_version = params::version("fromVersion", request.from_version)?.unwrap_or(1);
     let to_version = params::version("toVersion", request.to_version)?;
-    if to_version.is_some_and(|to| to < from_version) {
-        return Err(Error::invalid("toVersion", "must not be below `fromVersion`").into());
-    }
     let redis_stream = request
         .redis_stream
         .as_deref()
