@@ -188,6 +188,44 @@ def is_parking(name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# PostgreSQL: which tables were read by sequential scans during the run
+
+
+def suite_schemas() -> list[str]:
+    """The services' schemas: the dev suite's (scripts/ops/dev-suite.sh), or the defaults."""
+    if os.environ.get("BENCH_SCHEMAS"):
+        return os.environ["BENCH_SCHEMAS"].split(",")
+    suite = os.environ.get("OPS_SUITE_ID")
+    names = ("complaint", "notification", "audit")
+    return [f"test_{suite}_{name}" for name in names] if suite else list(names)
+
+
+def psql(query: str) -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    try:
+        out = subprocess.run(["psql", url, "-AtF", "\t", "-c", query], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def table_scans(schemas: list[str]) -> dict[str, tuple[int, int, int]]:
+    """schema.table -> (seq_scan, seq_tup_read, idx_scan), through psql; empty without it."""
+    names = ",".join("'" + s.replace("'", "") + "'" for s in schemas)
+    out = psql("SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0) "
+               f"FROM pg_stat_user_tables WHERE schemaname IN ({names})")
+    if out is None:
+        return {}
+    scans = {}
+    for line in out.splitlines():
+        table, seq, read, idx = line.split("\t")
+        scans[table] = (int(seq), int(read), int(idx))
+    return scans
+
+
+# ---------------------------------------------------------------------------------------------
 # Reading the views
 
 
@@ -375,6 +413,8 @@ def main() -> int:
     if backlog_before:
         say(f"the work queues already hold {backlog_before} messages: the figures include that backlog")
     load_before = Path("/proc/loadavg").read_text().split()[:3]
+    schemas = suite_schemas()
+    scans_before = table_scans(schemas)
     cpu_before, machine_before = groups.snapshot(), machine_busy_ticks()
     children_before = os.times()
     say(f"{args.rate} creates/s for {args.seconds} s, {args.lifecycle_share:.0%} through the lifecycle (k6 log: {summary_file.with_suffix('.log')})")
@@ -405,6 +445,7 @@ def main() -> int:
         backlog_after_5s = management.queues()
     window_end = time.time()
     cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
+    scans_after = table_scans(schemas)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     backlog_left = management.queues()
 
@@ -476,6 +517,13 @@ def main() -> int:
         "loadGeneratorCpuPerComplaintMs": (
             (children_after.children_user + children_after.children_system
              - children_before.children_user - children_before.children_system) * 1000 / len(created)),
+        "sequentialScans": {
+            table: {"seqScans": after[0] - scans_before.get(table, (0, 0, 0))[0],
+                    "rowsRead": after[1] - scans_before.get(table, (0, 0, 0))[1],
+                    "indexScans": after[2] - scans_before.get(table, (0, 0, 0))[2]}
+            for table, after in sorted(scans_after.items())
+        },
+        "autovacuum": (psql("SHOW autovacuum") or "unknown").strip(),
         "machineBusyCores": (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
         * os.cpu_count(),
     }
@@ -533,6 +581,11 @@ def render(r: dict) -> str:
         lines.append(f"| {name} | {value:.2f} |")
     lines.append(f"| **sum** | **{total:.2f}** |")
     lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} |")
+    scanned = {t: v for t, v in r["sequentialScans"].items() if v["seqScans"]}
+    if r["sequentialScans"]:
+        lines += ["", f"Sequential scans during the run (pg_stat_user_tables, the suite's schemas; PostgreSQL autovacuum {r['autovacuum']}): "
+                  + (", ".join(f"`{t}` {v['seqScans']} reading {v['rowsRead']:,} rows" for t, v in scanned.items())
+                     if scanned else "none.")]
     if r["errors"]:
         lines += ["", "Errors reading the views: " + "; ".join(r["errors"][:5])]
     return "\n".join(lines) + "\n"
