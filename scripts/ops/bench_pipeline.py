@@ -142,12 +142,28 @@ class Groups:
                 groups.setdefault("rabbitmq", []).append(pid)
             elif comm == "redis-server":
                 groups.setdefault("redis", []).append(pid)
-            elif "nx-27017" in cmdline and "python" in comm:
+            elif "nx-27017" in cmdline and (comm.startswith("python") or comm == "nx-27017"):
                 groups.setdefault("mongodb stand-in", []).append(pid)
         return groups
 
-    def snapshot(self) -> dict[str, int]:
-        return {name: sum(cpu_ticks(pid) for pid in pids) for name, pids in self.members().items()}
+    def snapshot(self) -> dict[str, dict[int, int]]:
+        """name -> pid -> CPU ticks so far."""
+        return {name: {pid: cpu_ticks(pid) for pid in pids} for name, pids in self.members().items()}
+
+
+def cpu_used(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]) -> dict[str, int | None]:
+    """Ticks each group used between two snapshots, process by process: a process started
+    meanwhile counts from zero, one that ended counts through its parent's children time (a
+    PostgreSQL backend through the postmaster). A group none of whose processes lived through
+    the window was restarted: None (unknown)."""
+    used: dict[str, int | None] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, {}), after.get(name, {})
+        if old and new and not set(old) & set(new):
+            used[name] = None
+            continue
+        used[name] = sum(ticks - old.get(pid, 0) for pid, ticks in new.items())
+    return used
 
 
 def machine_busy_ticks() -> tuple[int, int]:
@@ -511,8 +527,8 @@ def main() -> int:
         "drainedAfterLoad": None if drained_at is None else drained_at - load_end,
         "cpuWindowSeconds": window,
         "cpuPerComplaintMs": {
-            name: (cpu_after.get(name, 0) - cpu_before.get(name, 0)) / CLOCK_TICKS * 1000 / len(created)
-            for name in sorted(set(cpu_before) | set(cpu_after))
+            name: None if ticks is None else ticks / CLOCK_TICKS * 1000 / len(created)
+            for name, ticks in cpu_used(cpu_before, cpu_after).items()
         },
         "loadGeneratorCpuPerComplaintMs": (
             (children_after.children_user + children_after.children_system
@@ -577,11 +593,16 @@ def render(r: dict) -> str:
     lines += ["", "| process | CPU ms per complaint |", "|---|---|"]
     total = 0.0
     for name, value in r["cpuPerComplaintMs"].items():
+        if value is None:
+            lines.append(f"| {name} | restarted during the run |")
+            continue
         total += value
         lines.append(f"| {name} | {value:.2f} |")
     lines.append(f"| **sum** | **{total:.2f}** |")
     lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} |")
-    scanned = {t: v for t, v in r["sequentialScans"].items() if v["seqScans"]}
+    # Scans of empty tables (migrations, singletons) cost nothing: only those that read rows.
+    scanned = dict(sorted(((t, v) for t, v in r["sequentialScans"].items() if v["rowsRead"]),
+                          key=lambda item: -item[1]["rowsRead"]))
     if r["sequentialScans"]:
         lines += ["", f"Sequential scans during the run (pg_stat_user_tables, the suite's schemas; PostgreSQL autovacuum {r['autovacuum']}): "
                   + (", ".join(f"`{t}` {v['seqScans']} reading {v['rowsRead']:,} rows" for t, v in scanned.items())
