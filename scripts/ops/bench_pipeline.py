@@ -142,12 +142,28 @@ class Groups:
                 groups.setdefault("rabbitmq", []).append(pid)
             elif comm == "redis-server":
                 groups.setdefault("redis", []).append(pid)
-            elif "nx-27017" in cmdline and "python" in comm:
+            elif "nx-27017" in cmdline and (comm.startswith("python") or comm == "nx-27017"):
                 groups.setdefault("mongodb stand-in", []).append(pid)
         return groups
 
-    def snapshot(self) -> dict[str, int]:
-        return {name: sum(cpu_ticks(pid) for pid in pids) for name, pids in self.members().items()}
+    def snapshot(self) -> dict[str, dict[int, int]]:
+        """name -> pid -> CPU ticks so far."""
+        return {name: {pid: cpu_ticks(pid) for pid in pids} for name, pids in self.members().items()}
+
+
+def cpu_used(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]) -> dict[str, int | None]:
+    """Ticks each group used between two snapshots, process by process: a process started
+    meanwhile counts from zero, one that ended counts through its parent's children time (a
+    PostgreSQL backend through the postmaster). A group none of whose processes lived through
+    the window was restarted: None (unknown)."""
+    used: dict[str, int | None] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, {}), after.get(name, {})
+        if old and new and not set(old) & set(new):
+            used[name] = None
+            continue
+        used[name] = sum(ticks - old.get(pid, 0) for pid, ticks in new.items())
+    return used
 
 
 def machine_busy_ticks() -> tuple[int, int]:
@@ -185,6 +201,44 @@ def work_backlog(queues: dict[str, int]) -> int:
 
 def is_parking(name: str) -> bool:
     return ".dlq" in name or ".retry." in name
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: which tables were read by sequential scans during the run
+
+
+def suite_schemas() -> list[str]:
+    """The services' schemas: the dev suite's (scripts/ops/dev-suite.sh), or the defaults."""
+    if os.environ.get("BENCH_SCHEMAS"):
+        return os.environ["BENCH_SCHEMAS"].split(",")
+    suite = os.environ.get("OPS_SUITE_ID")
+    names = ("complaint", "notification", "audit")
+    return [f"test_{suite}_{name}" for name in names] if suite else list(names)
+
+
+def psql(query: str) -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    try:
+        out = subprocess.run(["psql", url, "-AtF", "\t", "-c", query], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def table_scans(schemas: list[str]) -> dict[str, tuple[int, int, int]]:
+    """schema.table -> (seq_scan, seq_tup_read, idx_scan), through psql; empty without it."""
+    names = ",".join("'" + s.replace("'", "") + "'" for s in schemas)
+    out = psql("SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0) "
+               f"FROM pg_stat_user_tables WHERE schemaname IN ({names})")
+    if out is None:
+        return {}
+    scans = {}
+    for line in out.splitlines():
+        table, seq, read, idx = line.split("\t")
+        scans[table] = (int(seq), int(read), int(idx))
+    return scans
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +429,8 @@ def main() -> int:
     if backlog_before:
         say(f"the work queues already hold {backlog_before} messages: the figures include that backlog")
     load_before = Path("/proc/loadavg").read_text().split()[:3]
+    schemas = suite_schemas()
+    scans_before = table_scans(schemas)
     cpu_before, machine_before = groups.snapshot(), machine_busy_ticks()
     children_before = os.times()
     say(f"{args.rate} creates/s for {args.seconds} s, {args.lifecycle_share:.0%} through the lifecycle (k6 log: {summary_file.with_suffix('.log')})")
@@ -405,6 +461,7 @@ def main() -> int:
         backlog_after_5s = management.queues()
     window_end = time.time()
     cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
+    scans_after = table_scans(schemas)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     backlog_left = management.queues()
 
@@ -470,12 +527,19 @@ def main() -> int:
         "drainedAfterLoad": None if drained_at is None else drained_at - load_end,
         "cpuWindowSeconds": window,
         "cpuPerComplaintMs": {
-            name: (cpu_after.get(name, 0) - cpu_before.get(name, 0)) / CLOCK_TICKS * 1000 / len(created)
-            for name in sorted(set(cpu_before) | set(cpu_after))
+            name: None if ticks is None else ticks / CLOCK_TICKS * 1000 / len(created)
+            for name, ticks in cpu_used(cpu_before, cpu_after).items()
         },
         "loadGeneratorCpuPerComplaintMs": (
             (children_after.children_user + children_after.children_system
              - children_before.children_user - children_before.children_system) * 1000 / len(created)),
+        "sequentialScans": {
+            table: {"seqScans": after[0] - scans_before.get(table, (0, 0, 0))[0],
+                    "rowsRead": after[1] - scans_before.get(table, (0, 0, 0))[1],
+                    "indexScans": after[2] - scans_before.get(table, (0, 0, 0))[2]}
+            for table, after in sorted(scans_after.items())
+        },
+        "autovacuum": (psql("SHOW autovacuum") or "unknown").strip(),
         "machineBusyCores": (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
         * os.cpu_count(),
     }
@@ -529,10 +593,20 @@ def render(r: dict) -> str:
     lines += ["", "| process | CPU ms per complaint |", "|---|---|"]
     total = 0.0
     for name, value in r["cpuPerComplaintMs"].items():
+        if value is None:
+            lines.append(f"| {name} | restarted during the run |")
+            continue
         total += value
         lines.append(f"| {name} | {value:.2f} |")
     lines.append(f"| **sum** | **{total:.2f}** |")
     lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} |")
+    # Scans of empty tables (migrations, singletons) cost nothing: only those that read rows.
+    scanned = dict(sorted(((t, v) for t, v in r["sequentialScans"].items() if v["rowsRead"]),
+                          key=lambda item: -item[1]["rowsRead"]))
+    if r["sequentialScans"]:
+        lines += ["", f"Sequential scans during the run (pg_stat_user_tables, the suite's schemas; PostgreSQL autovacuum {r['autovacuum']}): "
+                  + (", ".join(f"`{t}` {v['seqScans']} reading {v['rowsRead']:,} rows" for t, v in scanned.items())
+                     if scanned else "none.")]
     if r["errors"]:
         lines += ["", "Errors reading the views: " + "; ".join(r["errors"][:5])]
     return "\n".join(lines) + "\n"
