@@ -1,7 +1,7 @@
-//! PostgreSQL pools: one schema per service (and per test), created on first connect, and a
+//! PostgreSQL pools: one schema per service (and per test), created on first connect, a
 //! `statement_timeout` on every connection, so no query holds a connection and a CPU without
-//! bound; which errors mean "unavailable, try again"; and the NOTIFY wake-ups of background
-//! loops.
+//! bound, and plans made for each statement's parameters; which errors mean "unavailable, try
+//! again"; and the NOTIFY wake-ups of background loops.
 
 mod unavailable;
 mod wakeups;
@@ -75,6 +75,14 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .connect_with(options.options([
             ("search_path", settings.schema.as_str()),
             ("statement_timeout", statement_timeout.as_str()),
+            // Every statement is planned with its parameters. The tables grow from empty and
+            // a connection lives long: a generic plan that PostgreSQL caches while a table is
+            // small (a sequential scan) is kept for the connection's life unless an ANALYZE
+            // invalidates it, and where autovacuum is off (this project's CI machine) none
+            // ever comes. Measured at 300 complaints/s: complaint_events read by 4,931
+            // sequential scans (107 million rows) in one run; none with this. The planning
+            // costs tens of microseconds per statement.
+            ("plan_cache_mode", "force_custom_plan"),
         ]))
         .await
 }

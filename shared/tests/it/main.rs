@@ -4,6 +4,7 @@
 mod http_edge;
 mod messaging;
 mod outbox;
+mod plans;
 mod statement_timeout;
 mod unavailable;
 mod wakeups;
