@@ -106,7 +106,7 @@ function streamsFromLog() {
       version: events.length,
       status: STATUS_AFTER[last.eventType],
       correlationId: e.metadata.correlationId,
-      asOf: events[2].metadata.timestamp,
+      asOf: events.length > 2 ? events[2].metadata.timestamp : null,
     };
   }).filter((s) => s.status && s.version >= 4);
 }
