@@ -67,9 +67,10 @@ class Suite:
     def relaunch(self, service: str) -> None:
         """Start SERVICE again on its port, vhost and schemas; returns once /ready says 200."""
         if self.kind == "dev":
-            command = [str(ROOT / "scripts/ops/dev-suite.sh"), "relaunch", service]
+            command = ["bash", str(ROOT / "scripts/ops/dev-suite.sh"), "relaunch", service]
         else:
-            command = [str(ROOT / "scripts/up.sh"), "--service", service]
+            # Through bash: the Makefile runs the scripts that way, and up.sh is not executable.
+            command = ["bash", str(ROOT / "scripts/up.sh"), "--service", service]
         done = subprocess.run(command, capture_output=True, text=True, env=self._env())
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
