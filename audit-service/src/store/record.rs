@@ -87,13 +87,9 @@ impl Store {
         events: &'e [Envelope],
     ) -> Result<Vec<&'e Envelope>, AuditError> {
         let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-        // Planned on every batch (not a cached prepared statement): a plan cached while the
-        // trail was nearly empty reads it whole, and without ANALYZE (autovacuum off) nothing
-        // replaces that plan as the trail grows. Once per batch, the planning is cheap.
         let known: Vec<Uuid> =
             sqlx::query_scalar("SELECT event_id FROM audit_entries WHERE event_id = ANY($1)")
                 .bind(&ids)
-                .persistent(false)
                 .fetch_all(&mut *tx)
                 .await?;
         let mut seen: HashSet<Uuid> = known.into_iter().collect();

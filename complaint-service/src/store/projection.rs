@@ -173,13 +173,10 @@ pub async fn load_views(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Complaint>, sqlx::Error> {
-    // Planned on every batch, not cached: see `audit-service`'s `not_yet_recorded` (a plan
-    // cached while the table was nearly empty reads it whole once it has grown).
     let rows = sqlx::query(&format!(
         "SELECT id, {VIEW_JSON} AS view FROM complaint_view WHERE id = ANY($1)"
     ))
     .bind(ids)
-    .persistent(false)
     .fetch_all(conn)
     .await?;
     rows.iter()
