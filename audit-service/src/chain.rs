@@ -6,7 +6,8 @@
 //!    "correlationId":…,"eventId":…,"eventType":…,"occurredAt":…,"payload":…,
 //!    "recordedAt":…,"sequence":…,"service":…}
 //!   ```
-//!   written as canonical JSON ([`crate::canonical_json`]: sorted keys, no whitespace), where
+//!   written as canonical JSON by the entry's hash scheme ([`HashScheme`]; entries written
+//!   today use RFC 8785, JCS, so any JCS library recomputes it), where
 //!   `eventId` is the lower-case hyphenated UUID, `occurredAt` and `recordedAt` are UTC
 //!   timestamps with exactly six fractional digits (`2024-05-01T10:00:00.123456Z`), a missing
 //!   `actor` or `causationId` is `null`, and `payload` is the event's data.
@@ -28,9 +29,37 @@ pub type Digest = [u8; 32];
 /// What the first entry links to.
 pub const GENESIS: Digest = [0; 32];
 
-/// The hash of an entry's content.
-pub fn content_hash(content: &EntryContent) -> Digest {
-    Sha256::digest(canonical_content(content).as_bytes()).into()
+/// How an entry's content was made canonical before it was hashed, stored with each entry so
+/// that a change of scheme never breaks the entries written before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashScheme {
+    /// The first scheme: serde_json's number forms, keys in UTF-8 byte order.
+    Legacy = 1,
+    /// RFC 8785, the JSON Canonicalization Scheme.
+    Jcs = 2,
+}
+
+impl HashScheme {
+    /// The scheme new entries are written with.
+    pub const CURRENT: Self = Self::Jcs;
+
+    /// The scheme stored as `number`, if it is one this code knows.
+    pub fn from_number(number: i16) -> Option<Self> {
+        match number {
+            1 => Some(Self::Legacy),
+            2 => Some(Self::Jcs),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> i16 {
+        self as i16
+    }
+}
+
+/// The hash of an entry's content under `scheme`.
+pub fn content_hash(content: &EntryContent, scheme: HashScheme) -> Digest {
+    Sha256::digest(canonical_content(content, scheme).as_bytes()).into()
 }
 
 /// The chain hash of an entry whose content hash is `content` after an entry whose chain
@@ -43,7 +72,7 @@ pub fn chain_hash(previous: &Digest, content: &Digest) -> Digest {
 }
 
 /// The exact text `content_hash` is computed over.
-pub fn canonical_content(content: &EntryContent) -> String {
+pub fn canonical_content(content: &EntryContent, scheme: HashScheme) -> String {
     let document: Value = json!({
         "actor": content.actor,
         "aggregateId": content.aggregate_id,
@@ -59,7 +88,10 @@ pub fn canonical_content(content: &EntryContent) -> String {
         "sequence": content.sequence,
         "service": content.service,
     });
-    canonical_json::to_canonical_string(&document)
+    match scheme {
+        HashScheme::Legacy => canonical_json::to_legacy_string(&document),
+        HashScheme::Jcs => canonical_json::to_jcs_string(&document),
+    }
 }
 
 fn timestamp(at: DateTime<Utc>) -> String {
@@ -97,7 +129,7 @@ mod tests {
     #[test]
     fn the_canonical_content_is_exactly_as_documented() {
         assert_eq!(
-            canonical_content(&entry()),
+            canonical_content(&entry(), HashScheme::Jcs),
             concat!(
                 r#"{"actor":null,"aggregateId":"c-1","aggregateType":"Complaint","#,
                 r#""aggregateVersion":1,"causationId":"cmd-1","correlationId":"req-1","#,
@@ -112,13 +144,44 @@ mod tests {
 
     #[test]
     fn the_content_hash_is_the_sha256_of_the_canonical_content() {
-        let expected: Digest = Sha256::digest(canonical_content(&entry()).as_bytes()).into();
-        assert_eq!(content_hash(&entry()), expected);
+        for scheme in [HashScheme::Legacy, HashScheme::Jcs] {
+            let expected: Digest =
+                Sha256::digest(canonical_content(&entry(), scheme).as_bytes()).into();
+            assert_eq!(content_hash(&entry(), scheme), expected);
+        }
+    }
+
+    /// A hash written under the first scheme still verifies under it, and the two schemes
+    /// differ only where serde_json and RFC 8785 write a number or order keys differently.
+    #[test]
+    fn each_scheme_keeps_its_own_hash() {
+        let mut with_decimal = entry();
+        with_decimal.payload = json!({ "amount": 10.0, "title": "Broken" });
+        assert_ne!(
+            content_hash(&with_decimal, HashScheme::Legacy),
+            content_hash(&with_decimal, HashScheme::Jcs)
+        );
+        assert!(canonical_content(&with_decimal, HashScheme::Legacy).contains(r#""amount":10.0"#));
+        assert!(canonical_content(&with_decimal, HashScheme::Jcs).contains(r#""amount":10,"#));
+        assert_eq!(
+            content_hash(&entry(), HashScheme::Legacy),
+            content_hash(&entry(), HashScheme::Jcs),
+            "no number or non-BMP key: both forms are the same text"
+        );
+    }
+
+    #[test]
+    fn schemes_are_stored_as_small_numbers() {
+        for scheme in [HashScheme::Legacy, HashScheme::Jcs] {
+            assert_eq!(HashScheme::from_number(scheme.number()), Some(scheme));
+        }
+        assert_eq!(HashScheme::from_number(3), None);
+        assert_eq!(HashScheme::CURRENT, HashScheme::Jcs);
     }
 
     #[test]
     fn any_change_of_any_field_changes_the_content_hash() {
-        let original = content_hash(&entry());
+        let original = content_hash(&entry(), HashScheme::CURRENT);
         let changes: [fn(&mut EntryContent); 8] = [
             |e| e.sequence += 1,
             |e| e.event_type = "COMPLAINT_CLOSED".into(),
@@ -132,7 +195,11 @@ mod tests {
         for change in changes {
             let mut altered = entry();
             change(&mut altered);
-            assert_ne!(content_hash(&altered), original, "{altered:?}");
+            assert_ne!(
+                content_hash(&altered, HashScheme::CURRENT),
+                original,
+                "{altered:?}"
+            );
         }
     }
 
@@ -141,12 +208,15 @@ mod tests {
         let mut reordered = entry();
         reordered.payload =
             serde_json::from_str(r#"{"title":"Broken","priority":"HIGH"}"#).unwrap();
-        assert_eq!(content_hash(&reordered), content_hash(&entry()));
+        assert_eq!(
+            content_hash(&reordered, HashScheme::CURRENT),
+            content_hash(&entry(), HashScheme::CURRENT)
+        );
     }
 
     #[test]
     fn each_link_depends_on_the_previous_one() {
-        let content = content_hash(&entry());
+        let content = content_hash(&entry(), HashScheme::CURRENT);
         let first = chain_hash(&GENESIS, &content);
         let second = chain_hash(&first, &content);
         assert_ne!(first, second);

@@ -33,6 +33,8 @@ pub struct EntryContent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEntry {
     pub content: EntryContent,
+    /// The [`crate::chain::HashScheme`] the content hash was computed with, as stored.
+    pub hash_scheme: i16,
     pub content_hash: Vec<u8>,
     pub chain_hash: Vec<u8>,
 }

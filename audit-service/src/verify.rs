@@ -2,7 +2,7 @@
 //! entries in sequence order, page by page; the walker keeps only the previous link.
 
 use crate::{
-    chain::{self, Digest, GENESIS},
+    chain::{self, Digest, HashScheme, GENESIS},
     entry::StoredEntry,
 };
 use serde::Serialize;
@@ -108,7 +108,16 @@ impl ChainWalker {
                 "a stored hash is not a 32-byte SHA-256 digest",
             ));
         };
-        if chain::content_hash(content) != stored_content {
+        let Some(scheme) = HashScheme::from_number(entry.hash_scheme) else {
+            return Err(broken(
+                BreakKind::MalformedHash,
+                &format!(
+                    "the entry names hash scheme {}, which this version does not know",
+                    entry.hash_scheme
+                ),
+            ));
+        };
+        if chain::content_hash(content, scheme) != stored_content {
             return Err(broken(
                 BreakKind::ContentAltered,
                 "the entry's content does not match its content hash: it was modified after it was recorded",
@@ -192,10 +201,17 @@ mod tests {
             .iter()
             .map(|&s| {
                 let content = content(s);
-                let hash = chain::content_hash(&content);
+                // Older entries keep the first scheme: a trail spans both.
+                let scheme = if s % 2 == 0 {
+                    HashScheme::Legacy
+                } else {
+                    HashScheme::Jcs
+                };
+                let hash = chain::content_hash(&content, scheme);
                 previous = chain::chain_hash(&previous, &hash);
                 StoredEntry {
                     content,
+                    hash_scheme: scheme.number(),
                     content_hash: hash.to_vec(),
                     chain_hash: previous.to_vec(),
                 }

@@ -34,6 +34,9 @@ pub struct EntryView {
     /// The event's data.
     #[schema(value_type = Object)]
     pub payload: Value,
+    /// How the content was made canonical before hashing: 2 is RFC 8785 (JCS), 1 the first
+    /// scheme of the trail (serde_json's number forms).
+    pub hash_scheme: i16,
     /// SHA-256 of the entry's canonical content, hex.
     pub content_hash: String,
     /// SHA-256 of the previous chain hash and this content hash, hex.
@@ -133,6 +136,7 @@ impl EntryView {
             timestamp: c.occurred_at,
             recorded_at: c.recorded_at,
             payload: c.payload,
+            hash_scheme: entry.hash_scheme,
             content_hash: hex::encode(entry.content_hash),
             chain_hash: hex::encode(entry.chain_hash),
             compensated: !compensations.is_empty(),

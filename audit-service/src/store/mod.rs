@@ -32,7 +32,7 @@ impl Store {
 /// The columns of an entry, in the order of [`EntryRow`].
 const ENTRY_COLUMNS: &str = "sequence, event_id, event_type, aggregate_type, aggregate_id, \
      aggregate_version, actor, service, correlation_id, causation_id, occurred_at, recorded_at, \
-     payload, content_hash, chain_hash";
+     payload, hash_scheme, content_hash, chain_hash";
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {
@@ -49,6 +49,7 @@ struct EntryRow {
     occurred_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     payload: serde_json::Value,
+    hash_scheme: i16,
     content_hash: Vec<u8>,
     chain_hash: Vec<u8>,
 }
@@ -71,6 +72,7 @@ impl From<EntryRow> for StoredEntry {
                 recorded_at: row.recorded_at,
                 payload: row.payload,
             },
+            hash_scheme: row.hash_scheme,
             content_hash: row.content_hash,
             chain_hash: row.chain_hash,
         }

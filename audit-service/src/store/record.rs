@@ -8,7 +8,7 @@
 
 use super::{compensation, Store};
 use crate::{
-    chain::{self, Digest},
+    chain::{self, Digest, HashScheme},
     entry::{to_micros, EntryContent},
     error::AuditError,
 };
@@ -107,7 +107,7 @@ async fn insert_linked(
     let mut content_hashes = Vec::with_capacity(entries.len());
     let mut chain_hashes = Vec::with_capacity(entries.len());
     for entry in entries {
-        let content = chain::content_hash(entry);
+        let content = chain::content_hash(entry, HashScheme::CURRENT);
         previous = chain::chain_hash(&previous, &content);
         content_hashes.push(content.to_vec());
         chain_hashes.push(previous.to_vec());
@@ -118,10 +118,11 @@ async fn insert_linked(
     sqlx::query(
         "INSERT INTO audit_entries (sequence, event_id, event_type, aggregate_type, aggregate_id,
              aggregate_version, actor, service, correlation_id, causation_id, occurred_at,
-             recorded_at, payload, content_hash, chain_hash)
-         SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-             $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[],
-             $12::timestamptz[], $13::jsonb[], $14::bytea[], $15::bytea[])",
+             recorded_at, payload, content_hash, chain_hash, hash_scheme)
+         SELECT entry.*, $16::smallint FROM UNNEST($1::bigint[], $2::uuid[], $3::text[],
+             $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[],
+             $10::text[], $11::timestamptz[], $12::timestamptz[], $13::jsonb[], $14::bytea[],
+             $15::bytea[]) AS entry",
     )
     .bind(entries.iter().map(|e| e.sequence).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.event_id).collect::<Vec<_>>())
@@ -148,6 +149,7 @@ async fn insert_linked(
     )
     .bind(content_hashes)
     .bind(chain_hashes)
+    .bind(HashScheme::CURRENT.number())
     .execute(&mut *tx)
     .await?;
     Ok(previous)

@@ -4,6 +4,7 @@ mod compensation;
 mod correlation;
 mod events;
 mod harness;
+mod hash_schemes;
 mod queries;
 mod recording;
 mod tampering;

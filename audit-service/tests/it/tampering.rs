@@ -5,7 +5,10 @@ use crate::{
     harness::{spawn_app, TestApp},
 };
 use serde_json::Value;
-use shared::{event::EventType, test_support::metrics_with};
+use shared::{
+    event::EventType,
+    test_support::{metrics_grown, metrics_with, Scrape},
+};
 
 /// An app with `count` entries recorded; their sequences and event ids, in chain order.
 async fn app_with_entries(count: usize) -> (TestApp, Vec<(i64, String)>) {
@@ -134,17 +137,26 @@ async fn plain_updates_and_deletes_are_refused_by_the_database() {
 #[tokio::test]
 async fn verification_runs_are_counted_in_the_metrics() {
     let (app, entries) = app_with_entries(2).await;
+    let before = Scrape::take(&app.address).await;
+    assert_eq!(app.verify().await["valid"], true);
     app.tamper(&format!(
         "UPDATE audit_entries SET service = 'forged' WHERE sequence = {}",
         entries[0].0
     ))
     .await;
     assert_eq!(app.verify().await["valid"], false);
+    metrics_grown(
+        &app.address,
+        &before,
+        &[
+            ("audit_verifications_total{outcome=\"valid\"}", 1.0),
+            ("audit_verifications_total{outcome=\"broken\"}", 1.0),
+        ],
+    )
+    .await;
     metrics_with(
         &app.address,
         &[
-            "audit_verifications_total{outcome=\"valid\"}",
-            "audit_verifications_total{outcome=\"broken\"}",
             "audit_verification_failures_total",
             "audit_events_recorded_total{event_type=\"COMPLAINT_PRIORITY_CHANGED\"}",
             "audit_lag_seconds",

@@ -4,7 +4,7 @@
 use crate::harness::{spawn_app, spawn_app_with, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::metrics_with;
+use shared::test_support::{metrics_grown, metrics_with, Scrape};
 
 /// Complaint `n` taken `n % 6` steps into a varied history.
 async fn history(app: &TestApp, n: usize) {
@@ -97,6 +97,7 @@ async fn a_rebuild_from_the_events_reaches_the_same_read_model() {
 #[tokio::test]
 async fn the_projector_reports_its_lag_and_its_work_in_metrics() {
     let app = spawn_app().await;
+    let before = Scrape::take(&app.address).await;
     let id = app.created(1).await;
     app.ok(&id, "assign", json!({ "agentId": "agent-1" })).await;
     app.settled().await;
@@ -106,12 +107,25 @@ async fn the_projector_reports_its_lag_and_its_work_in_metrics() {
     assert_eq!(status["checkpointPosition"], status["lastPosition"]);
 
     app.get("/api/complaints").await;
+    metrics_grown(
+        &app.address,
+        &before,
+        &[
+            (
+                "command_executions_total{command=\"create\",outcome=\"success\"}",
+                1.0,
+            ),
+            (
+                "command_executions_total{command=\"assign\",outcome=\"success\"}",
+                1.0,
+            ),
+            ("query_executions_total{query=\"list\"}", 1.0),
+        ],
+    )
+    .await;
     metrics_with(
         &app.address,
         &[
-            "command_executions_total{command=\"create\",outcome=\"success\"} 1",
-            "command_executions_total{command=\"assign\",outcome=\"success\"} 1",
-            "query_executions_total{query=\"list\"}",
             "projection_updates_total",
             "projection_lag_events",
             "projection_lag_seconds",

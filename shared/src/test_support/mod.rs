@@ -2,9 +2,11 @@
 //! vhost per test, settings pointing at the local servers, and polling for eventual effects.
 //! Servers are found through the same variables as the services (`DATABASE_URL`, …).
 
+mod metrics;
 mod rabbit;
 mod smtp;
 
+pub use metrics::{metrics_grown, metrics_with, Scrape};
 pub use rabbit::TestVhost;
 pub use smtp::{ReceivedMail, SmtpServer};
 
@@ -78,23 +80,4 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The text of `{address}/metrics` once every one of `series` appears in it. Services record
-/// a metric just after the effect a test can observe (a stored row, a published event), so a
-/// scrape taken the moment the effect shows may still precede the count; this waits for it.
-pub async fn metrics_with(address: &str, series: &[&str]) -> String {
-    let url = format!("{address}/metrics");
-    eventually(
-        &format!("{url} to show {series:?}"),
-        Duration::from_secs(10),
-        || async {
-            let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
-            series
-                .iter()
-                .all(|name| text.contains(name))
-                .then_some(text)
-        },
-    )
-    .await
 }
