@@ -12,18 +12,15 @@ use shared::http::ApiError;
 impl From<AuditError> for ApiError {
     fn from(error: AuditError) -> ApiError {
         match error {
-            AuditError::InvalidParameter { parameter, message } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_QUERY",
-                format!("{parameter}: {message}"),
-            )
-            .with_details(json!({ "parameter": parameter, "reason": message })),
+            AuditError::InvalidParameter { parameter, message } => {
+                ApiError::invalid_query(parameter, message)
+            }
             AuditError::InvalidCursor(error) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "INVALID_CURSOR",
                 format!("cursor: {error}; pass back the nextCursor of a previous page unchanged"),
             )
-            .with_details(json!({ "parameter": "cursor" })),
+            .with_details(json!({ "field": "cursor" })),
             AuditError::NotFound(what) => ApiError::not_found(what),
             error if error.is_unavailable() => {
                 tracing::warn!(%error, "PostgreSQL unavailable");

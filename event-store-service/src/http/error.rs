@@ -11,12 +11,7 @@ use shared::{http::ApiError, messaging::PublishError};
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {
-            Error::InvalidParameter { field, reason } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_PARAMETER",
-                format!("{field}: {reason}"),
-            )
-            .with_details(json!({ "field": field, "reason": reason })),
+            Error::InvalidParameter { field, reason } => ApiError::invalid_query(field, reason),
             Error::Validation { field, reason } => ApiError::validation(field, reason),
             Error::NotFound(what) => ApiError::not_found(what),
             Error::TooLarge { field, reason } => ApiError::new(

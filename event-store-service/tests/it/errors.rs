@@ -8,18 +8,18 @@ use serde_json::json;
 async fn bad_query_parameters_are_400_with_a_json_error() {
     let app = spawn_app().await;
     let cases = [
-        ("/api/events/all?limit=0", "INVALID_PARAMETER"),
-        ("/api/events/all?limit=1001", "INVALID_PARAMETER"),
+        ("/api/events/all?limit=0", "INVALID_QUERY"),
+        ("/api/events/all?limit=1001", "INVALID_QUERY"),
         ("/api/events/all?limit=many", "INVALID_QUERY"),
-        ("/api/events/all?after=-1", "INVALID_PARAMETER"),
+        ("/api/events/all?after=-1", "INVALID_QUERY"),
         ("/api/events/all?from=yesterday", "INVALID_QUERY"),
-        ("/api/events/all?eventType=", "INVALID_PARAMETER"),
+        ("/api/events/all?eventType=", "INVALID_QUERY"),
         ("/api/events/all?colour=blue", "INVALID_QUERY"),
         (
             "/api/events/stream/Complaint-x?fromVersion=0",
-            "INVALID_PARAMETER",
+            "INVALID_QUERY",
         ),
-        ("/api/events/state/x?atVersion=0", "INVALID_PARAMETER"),
+        ("/api/events/state/x?atVersion=0", "INVALID_QUERY"),
         ("/api/events/state/x?asOf=soon", "INVALID_QUERY"),
         (
             "/api/events/redis-streams/complaints-stream/groups/g/read",
@@ -27,19 +27,19 @@ async fn bad_query_parameters_are_400_with_a_json_error() {
         ),
         (
             "/api/events/redis-streams/complaints-stream/groups/g/read?consumer=c&count=0",
-            "INVALID_PARAMETER",
+            "INVALID_QUERY",
         ),
         (
             "/api/events/redis-streams/complaints-stream/groups/g/read?consumer=c&blockMs=99999",
-            "INVALID_PARAMETER",
+            "INVALID_QUERY",
         ),
         (
             "/api/events/redis-streams/bad%20name/groups/g/read?consumer=c",
-            "INVALID_PARAMETER",
+            "INVALID_QUERY",
         ),
         (
             "/api/events/redis-streams/complaints-stream/groups/g/read?consumer=a*b",
-            "INVALID_PARAMETER",
+            "INVALID_QUERY",
         ),
     ];
     for (path, code) in cases {

@@ -122,7 +122,7 @@ async fn a_replay_needs_a_target_and_a_stream_with_events() {
         )
         .await;
     assert_eq!(bad_name.status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad_name.code(), "INVALID_PARAMETER");
+    assert_eq!(bad_name.code(), "INVALID_QUERY");
 }
 
 /// A queue of the test's own bound to `events.replay` with `#`.

@@ -27,12 +27,7 @@ impl From<Error> for ApiError {
         let message = error.to_string();
         match error {
             Error::NotFound { .. } => ApiError::not_found(message),
-            Error::InvalidParameter { field, reason } => ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "INVALID_QUERY",
-                message,
-            )
-            .with_details(serde_json::json!({ "field": field, "reason": reason })),
+            Error::InvalidParameter { field, reason } => ApiError::invalid_query(field, reason),
             Error::Database(error) if shared::postgres::is_unavailable(&error) => {
                 ApiError::unavailable("PostgreSQL")
             }

@@ -11,7 +11,6 @@ use crate::messaging::{
 };
 use axum::{
     extract::State,
-    http::StatusCode,
     routing::{get, post},
     Router,
 };
@@ -66,10 +65,9 @@ async fn peek(
 ) -> Result<Json<Vec<DeadLetter>>, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=MAX_PEEK).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_QUERY",
-            format!("limit: must be from 1 to {MAX_PEEK}, got {limit}"),
+        return Err(ApiError::invalid_query(
+            "limit",
+            format!("must be from 1 to {MAX_PEEK}, got {limit}"),
         ));
     }
     Ok(Json(broker.peek_dead_letters(&queue, limit).await?))

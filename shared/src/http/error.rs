@@ -72,6 +72,17 @@ impl ApiError {
         .with_details(serde_json::json!({ "field": field, "reason": message }))
     }
 
+    /// A query-string parameter the client must fix: 400 INVALID_QUERY naming the `field`.
+    pub fn invalid_query(field: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            format!("{field}: {reason}"),
+        )
+        .with_details(serde_json::json!({ "field": field, "reason": reason }))
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", what)
     }
@@ -89,9 +100,9 @@ impl ApiError {
         .retry_after(1)
     }
 
-    /// Logs `error` with its causes; the client learns only that it was ours.
-    pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %error, "internal error");
+    /// Logs `error` with its chain of causes; the client learns only that it was ours.
+    pub fn internal(error: impl std::error::Error) -> Self {
+        tracing::error!(error = %error, causes = %causes_of(&error), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
@@ -104,6 +115,18 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status, self.code, self.message)
     }
+}
+
+/// The sources under `error`, outermost first, joined by ": " ("" when it has none), so a
+/// log line says why, not only what.
+fn causes_of(error: &dyn std::error::Error) -> String {
+    let mut causes = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        causes.push(cause.to_string());
+        next = cause.source();
+    }
+    causes.join(": ")
 }
 
 impl IntoResponse for ApiError {
