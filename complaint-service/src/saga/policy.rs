@@ -338,7 +338,10 @@ pub fn on_late_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<S
     let useful = match reply {
         Reply::NotificationSent { step, audience } => {
             answers_first_step(saga.kind, step, audience)
-                && saga.steps.first().is_some_and(|s| answers_a_failed_step(&s.name))
+                && saga
+                    .steps
+                    .first()
+                    .is_some_and(|s| answers_a_failed_step(&s.name))
         }
         Reply::NotificationsRetracted => answers_a_failed_step(RETRACT_NOTIFICATIONS),
         Reply::AuditCompensated => answers_a_failed_step(MARK_AUDIT),
@@ -355,7 +358,11 @@ pub fn on_late_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<S
 /// An operator resumes a FAILED saga at its failed step(s): same saga, a new attempt, a new
 /// deadline, SAGA_RETRIED. Answers that came after it failed are applied at once, so a saga
 /// whose participant answered late completes here.
-pub fn retry(saga: &Saga, now: DateTime<Utc>, timeout: TimeDelta) -> Result<Transition, NotRetryable> {
+pub fn retry(
+    saga: &Saga,
+    now: DateTime<Utc>,
+    timeout: TimeDelta,
+) -> Result<Transition, NotRetryable> {
     if saga.status != SagaStatus::Failed {
         return Err(NotRetryable::NotFailed(saga.status));
     }
@@ -647,6 +654,33 @@ mod tests {
         }
     }
 
+    const NO_RESUME: Overdue = Overdue {
+        auto_resumes: 0,
+        step_timeout: TimeDelta::minutes(5),
+    };
+
+    fn acknowledgement() -> Saga {
+        start(
+            SagaKind::Acknowledgement,
+            &trigger(EventType::ComplaintCreated),
+            None,
+            now(),
+            TimeDelta::minutes(5),
+        )
+        .saga
+    }
+
+    fn later(minutes: i64) -> DateTime<Utc> {
+        now() + TimeDelta::minutes(minutes)
+    }
+
+    /// The acknowledgement after its step timed out.
+    fn timed_out() -> Saga {
+        on_timeout(&acknowledgement(), later(6), NO_RESUME)
+            .unwrap()
+            .saga
+    }
+
     fn types(t: &Transition) -> Vec<EventType> {
         t.announcements.iter().map(|a| a.event_type).collect()
     }
@@ -732,8 +766,8 @@ mod tests {
     #[test]
     fn a_step_without_an_answer_by_its_deadline_fails_the_saga() {
         let saga = assignment();
-        assert!(on_timeout(&saga, now() + TimeDelta::minutes(4)).is_none());
-        let timed_out = on_timeout(&saga, now() + TimeDelta::minutes(6)).unwrap();
+        assert!(on_timeout(&saga, now() + TimeDelta::minutes(4), NO_RESUME).is_none());
+        let timed_out = on_timeout(&saga, now() + TimeDelta::minutes(6), NO_RESUME).unwrap();
         assert_eq!(timed_out.saga.status, SagaStatus::Failed);
         assert_eq!(timed_out.saga.steps[0].status, StepStatus::Failed);
         assert_eq!(
@@ -743,7 +777,7 @@ mod tests {
                 EventType::ErrorManualInterventionRequired
             ]
         );
-        assert!(on_timeout(&timed_out.saga, now() + TimeDelta::hours(1)).is_none());
+        assert!(on_timeout(&timed_out.saga, now() + TimeDelta::hours(1), NO_RESUME).is_none());
     }
 
     #[test]
@@ -761,5 +795,182 @@ mod tests {
             Some((cause.event_id, failed("assignment", "assignee")))
         );
         assert_eq!(Reply::from_envelope(&cause), None);
+    }
+
+    #[test]
+    fn an_overdue_step_is_resumed_while_automatic_resumes_remain_then_fails() {
+        let once = Overdue {
+            auto_resumes: 1,
+            step_timeout: TimeDelta::minutes(5),
+        };
+        let resumed = on_timeout(&acknowledgement(), later(6), once).unwrap();
+        assert_eq!(types(&resumed), [EventType::SagaRetried]);
+        assert_eq!(resumed.saga.status, SagaStatus::Running);
+        assert_eq!(resumed.saga.attempt, 2);
+        assert_eq!(resumed.saga.deadline, Some(later(11)));
+        let data: SagaRetried =
+            serde_json::from_value(resumed.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.initiated_by, RetryInitiator::Recovery);
+        assert_eq!(data.step, ACKNOWLEDGE);
+
+        let failed = on_timeout(&resumed.saga, later(12), once).unwrap();
+        assert_eq!(failed.saga.status, SagaStatus::Failed);
+        assert_eq!(
+            failed.saga.failure.as_ref().map(|f| f.retryable),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_retried_saga_waits_again_at_its_failed_step_with_a_new_attempt() {
+        let retried = retry(&timed_out(), later(30), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(types(&retried), [EventType::SagaRetried]);
+        assert_eq!(retried.saga.status, SagaStatus::Running);
+        assert_eq!(retried.saga.attempt, 2);
+        assert_eq!(retried.saga.failure, None);
+        assert_eq!(retried.saga.finished_at, None);
+        assert_eq!(retried.saga.deadline, Some(later(35)));
+        assert_eq!(retried.saga.steps[0].status, StepStatus::Pending);
+        let data: SagaRetried =
+            serde_json::from_value(retried.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.initiated_by, RetryInitiator::Operator);
+        assert!(data.previous_failure.starts_with("no answer by"));
+
+        let done = on_reply(
+            &retried.saga,
+            &sent("acknowledgement", "complainant"),
+            later(31),
+        );
+        assert_eq!(done.unwrap().saga.status, SagaStatus::Completed);
+    }
+
+    #[test]
+    fn an_answer_that_came_after_the_failure_completes_the_retry_at_once() {
+        let answer = sent("acknowledgement", "complainant");
+        let late = on_late_reply(&timed_out(), &answer, later(10)).unwrap();
+        assert_eq!(late.status, SagaStatus::Failed);
+        assert!(
+            on_late_reply(&late, &answer, later(11)).is_none(),
+            "kept once"
+        );
+        assert!(on_late_reply(
+            &timed_out(),
+            &failed("acknowledgement", "complainant"),
+            later(10)
+        )
+        .is_none());
+        assert!(on_late_reply(&acknowledgement(), &answer, later(1)).is_none());
+
+        let retried = retry(&late, later(30), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(
+            types(&retried),
+            [
+                EventType::SagaRetried,
+                EventType::SagaStepCompleted,
+                EventType::SagaCompleted
+            ]
+        );
+        assert_eq!(retried.saga.status, SagaStatus::Completed);
+        assert_eq!(retried.saga.attempt, 2);
+        assert!(retried.saga.late_replies.is_empty());
+    }
+
+    #[test]
+    fn only_a_saga_that_failed_for_want_of_an_answer_can_be_retried() {
+        assert_eq!(
+            retry(&acknowledgement(), now(), TimeDelta::minutes(5)).unwrap_err(),
+            NotRetryable::NotFailed(SagaStatus::Running)
+        );
+        let refused = on_reply(
+            &acknowledgement(),
+            &failed("acknowledgement", "complainant"),
+            now(),
+        )
+        .unwrap()
+        .saga;
+        assert!(matches!(
+            retry(&refused, now(), TimeDelta::minutes(5)),
+            Err(NotRetryable::Refused(_))
+        ));
+        let compensating =
+            on_reply(&assignment(), &failed("assignment", "assignee"), now()).unwrap();
+        let refused = compensation_refused(&compensating.saga, "reassigned meanwhile", now()).saga;
+        assert_eq!(
+            retry(&refused, now(), TimeDelta::minutes(5)).unwrap_err(),
+            NotRetryable::Refused("reassigned meanwhile".into())
+        );
+    }
+
+    #[test]
+    fn a_saga_stored_before_failures_were_recorded_is_retryable_if_it_timed_out() {
+        let mut legacy = timed_out();
+        legacy.failure = None;
+        assert!(retry(&legacy, later(30), TimeDelta::minutes(5)).is_ok());
+    }
+
+    #[test]
+    fn a_timed_out_compensation_resumes_compensating() {
+        let failing = on_reply(&assignment(), &failed("assignment", "assignee"), now()).unwrap();
+        let compensating =
+            compensation_started(&failing.saga, Uuid::now_v7(), now(), TimeDelta::minutes(5));
+        let retracted =
+            on_reply(&compensating.saga, &Reply::NotificationsRetracted, now()).unwrap();
+        let timed_out = on_timeout(&retracted.saga, later(6), NO_RESUME)
+            .unwrap()
+            .saga;
+        assert_eq!(
+            timed_out.step(MARK_AUDIT).unwrap().status,
+            StepStatus::Failed
+        );
+
+        let retried = retry(&timed_out, later(7), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(retried.saga.status, SagaStatus::Compensating);
+        assert_eq!(
+            retried.saga.step(MARK_AUDIT).unwrap().status,
+            StepStatus::Pending
+        );
+        let done = on_reply(&retried.saga, &Reply::AuditCompensated, later(8)).unwrap();
+        assert_eq!(done.saga.status, SagaStatus::Compensated);
+    }
+
+    #[test]
+    fn an_abandoned_saga_keeps_the_reason_and_is_closed_for_good() {
+        let abandoned = abandon(&timed_out(), "customer withdrew", later(10)).unwrap();
+        assert_eq!(types(&abandoned), [EventType::SagaAbandoned]);
+        assert_eq!(abandoned.saga.status, SagaStatus::Abandoned);
+        assert_eq!(
+            abandoned.saga.abandon_reason.as_deref(),
+            Some("customer withdrew")
+        );
+        let data: SagaAbandoned =
+            serde_json::from_value(abandoned.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.reason, "customer withdrew");
+        assert_eq!(data.step.as_deref(), Some(ACKNOWLEDGE));
+
+        assert_eq!(
+            abandon(&abandoned.saga, "again", later(11)).unwrap_err(),
+            AlreadyClosed(SagaStatus::Abandoned)
+        );
+        assert!(matches!(
+            retry(&abandoned.saga, later(11), TimeDelta::minutes(5)),
+            Err(NotRetryable::NotFailed(SagaStatus::Abandoned))
+        ));
+        let running = abandon(&acknowledgement(), "stuck", later(1)).unwrap().saga;
+        assert_eq!(running.steps[0].status, StepStatus::Failed);
+        assert!(on_reply(&running, &sent("acknowledgement", "complainant"), later(2)).is_none());
+    }
+
+    #[test]
+    fn a_late_reply_survives_the_saga_row() {
+        let late = on_late_reply(
+            &timed_out(),
+            &sent("acknowledgement", "complainant"),
+            later(10),
+        )
+        .unwrap();
+        let stored = serde_json::to_value(&late).unwrap();
+        assert_eq!(stored["lateReplies"][0]["reply"], "NOTIFICATION_SENT");
+        let back: Saga = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, late);
     }
 }

@@ -142,7 +142,10 @@ pub async fn list(
     let mut query: QueryBuilder<Postgres> = QueryBuilder::new("SELECT state FROM sagas WHERE TRUE");
     if !filter.statuses.is_empty() {
         let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-        query.push(" AND status = ANY(").push_bind(statuses).push(")");
+        query
+            .push(" AND status = ANY(")
+            .push_bind(statuses)
+            .push(")");
     }
     if !filter.kinds.is_empty() {
         let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
