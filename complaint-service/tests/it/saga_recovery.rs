@@ -272,10 +272,7 @@ async fn an_abandoned_saga_is_closed_with_the_reason_the_operator_gave() {
     let retried = retry(&app, &saga_id).await;
     assert_eq!(retried.status, StatusCode::CONFLICT);
     assert_eq!(retried.code(), "SAGA_NOT_RETRYABLE");
-    assert_eq!(
-        ids(&listed(&app, "status=ABANDONED").await),
-        [saga_id.clone()]
-    );
+    assert_eq!(ids(&listed(&app, "status=ABANDONED").await), [saga_id]);
     app.stop().await;
 }
 
@@ -367,5 +364,42 @@ async fn a_saga_stuck_across_a_restart_without_resumes_left_fails_for_a_person_t
     assert_eq!(failed["failure"]["retryable"], true);
     announced(&sagas_tap, &saga_id, EventType::SagaFailed).await;
     assert_eq!(ids(&listed(&app, "status=FAILED").await), [saga_id]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_saga_recovery_routes() {
+    let app = spawn_app_with(|_| {}).await;
+    let doc = app.get("/api-docs/openapi.json").await.body;
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/api/sagas", "get"),
+        ("/api/sagas/{sagaId}/retry", "post"),
+        ("/api/sagas/{sagaId}/abandon", "post"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    let parameters = doc["paths"]["/api/sagas"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    for name in ["status", "type", "cursor", "limit"] {
+        assert!(
+            parameters.iter().any(|p| p["name"] == name),
+            "parameter {name}"
+        );
+    }
+    let retry_answers = &doc["paths"]["/api/sagas/{sagaId}/retry"]["post"]["responses"];
+    for status in ["200", "404", "409"] {
+        assert!(retry_answers[status].is_object(), "retry answers {status}");
+    }
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for schema in ["SagaPage", "AbandonRequest", "Saga", "Failure"] {
+        assert!(schemas.contains_key(schema), "schema {schema}");
+    }
+    let statuses = &schemas["SagaStatus"]["enum"];
+    assert!(statuses
+        .as_array()
+        .expect("an enum")
+        .contains(&json!("ABANDONED")));
     app.stop().await;
 }
