@@ -106,3 +106,57 @@ async fn a_saga_failed_while_notifications_were_down_completes_once_retried_with
     assert_eq!(suite.smtp.received_by(COMPLAINANT).len(), 1);
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn an_abandoned_saga_keeps_the_operators_reason_in_the_audit_trail_and_the_event_store() {
+    let mut suite = Suite::start_with(|c| c.saga.step_timeout = STEP_TIMEOUT).await;
+    suite.notifications.stop().await;
+    let created = suite
+        .create_complaint(new_complaint("Parcel lost, no answer", "HIGH"))
+        .await;
+    let failed = suite
+        .saga_reaches(&created.complaint_id, "ACKNOWLEDGEMENT", "FAILED")
+        .await;
+
+    let reason = "Customer called; acknowledged by phone";
+    let abandoned = suite
+        .call(
+            &suite.complaints,
+            Method::POST,
+            &format!("/api/sagas/{}/abandon", failed.saga_id),
+            &[],
+            Some(serde_json::json!({ "reason": reason })),
+        )
+        .await;
+    assert_eq!(abandoned.status, StatusCode::OK, "{}", abandoned.body);
+    assert_eq!(abandoned.body["status"], "ABANDONED");
+
+    let trail_path = format!("/api/audit/trail/{}?limit=200", failed.saga_id);
+    let entry = eventually("SAGA_ABANDONED in the audit trail", WAIT, || async {
+        let trail = suite.get(&suite.audit, &trail_path).await.body;
+        trail["entries"].as_array().and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| e["eventType"] == "SAGA_ABANDONED")
+                .cloned()
+        })
+    })
+    .await;
+    assert_eq!(entry["payload"]["reason"], reason);
+    let logged = suite
+        .logged_all_of(&created.correlation_id, &["SAGA_ABANDONED"])
+        .await;
+    let stored: Vec<_> = logged
+        .iter()
+        .filter(|e| e.envelope.event_type == "SAGA_ABANDONED")
+        .collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].envelope.event_data["reason"], reason);
+
+    // The answer that comes once notification-service is back does not reopen it.
+    suite.notifications.start().await;
+    suite.mails_to(COMPLAINANT, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(suite.saga(&failed.saga_id).await.status, "ABANDONED");
+    suite.stop().await;
+}
