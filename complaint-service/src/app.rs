@@ -8,6 +8,7 @@ use crate::{
     housekeeping, http,
     projection::projector::{self, ProjectionSignals, Projections, Projector, Rebuilt},
     queries::QueryService,
+    saga::recovery::SagaRecovery,
 };
 use axum::Router;
 use shared::{
@@ -83,6 +84,7 @@ impl App {
             queries,
             projections,
             pool: pool.clone(),
+            sagas: Arc::new(SagaRecovery::new(pool.clone(), config.saga.step_timeout())),
         });
         let router = shared::http::service_router(api, ops, &config.http);
         let listener = config.http.bind().await?;

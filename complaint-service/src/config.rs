@@ -177,9 +177,12 @@ pub struct SagaSettings {
     /// called (ERROR_MANUAL_INTERVENTION_REQUIRED).
     #[serde(with = "millis")]
     pub step_timeout: Duration,
-    /// How often SLA deadlines and step deadlines are checked.
+    /// How often SLA deadlines and step deadlines are checked (also once at start-up).
     #[serde(with = "millis")]
     pub clock_interval: Duration,
+    /// How many times a step that got no answer by its deadline is resumed (SAGA_RETRIED,
+    /// a new deadline) before the saga fails. 0: it fails at the first deadline.
+    pub auto_resumes: u32,
 }
 
 impl Default for SagaSettings {
@@ -187,6 +190,7 @@ impl Default for SagaSettings {
         Self {
             step_timeout: Duration::from_secs(300),
             clock_interval: Duration::from_secs(1),
+            auto_resumes: 0,
         }
     }
 }

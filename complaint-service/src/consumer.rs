@@ -61,6 +61,8 @@ impl Consumers {
             pool: self.pool.clone(),
             commands: self.commands.clone(),
             interval: self.sagas.clock_interval,
+            step_timeout: self.sagas.step_timeout(),
+            auto_resumes: self.sagas.auto_resumes,
         }
         .spawn(background);
     }

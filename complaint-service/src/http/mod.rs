@@ -20,7 +20,10 @@ use std::sync::Arc;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::{commands::CommandService, projection::projector::Projections, queries::QueryService};
+use crate::{
+    commands::CommandService, projection::projector::Projections, queries::QueryService,
+    saga::recovery::SagaRecovery,
+};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -30,6 +33,8 @@ pub struct ApiState {
     pub projections: Projections,
     /// For the saga routes, which read the saga store directly.
     pub pool: sqlx::PgPool,
+    /// Lists, retries and abandons sagas.
+    pub sagas: Arc<SagaRecovery>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -62,7 +67,10 @@ pub fn router(state: ApiState) -> Router {
             put(commands::change_priority).patch(commands::change_priority),
         )
         .route("/api/complaints/{id}/sagas", get(sagas::of_complaint))
+        .route("/api/sagas", get(sagas::list))
         .route("/api/sagas/{saga_id}", get(sagas::one))
+        .route("/api/sagas/{saga_id}/retry", post(sagas::retry))
+        .route("/api/sagas/{saga_id}/abandon", post(sagas::abandon))
         .route("/api/admin/projections", get(admin::status))
         .route("/api/admin/projections/rebuild", post(admin::rebuild))
         .with_state(state)
@@ -106,13 +114,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ComplaintId {
         commands::close, commands::reopen, commands::change_priority,
         queries::list, queries::get_one, queries::statistics,
         admin::rebuild, admin::status,
-        sagas::of_complaint, sagas::one,
+        sagas::of_complaint, sagas::one, sagas::list, sagas::retry, sagas::abandon,
     ),
     components(schemas(shared::http::ErrorBody)),
     tags(
         (name = "complaints", description = "Complaints: commands and queries"),
         (name = "admin", description = "The read model's operations"),
-        (name = "sagas", description = "The choreographed sagas of each complaint"),
+        (name = "sagas", description = "The choreographed sagas of each complaint, and their \
+            recovery: list, retry, abandon"),
     )
 )]
 struct ApiDoc;

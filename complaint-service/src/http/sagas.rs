@@ -1,13 +1,24 @@
-//! The saga routes: where each saga of a complaint stands, and one saga in full.
+//! The saga routes: where each saga of a complaint stands, one saga in full, and recovery:
+//! the list of sagas by status and type, retry of a failed saga, abandon with a reason.
 
-use axum::extract::State;
-use shared::http::{ApiError, ErrorBody, Json, Path};
+use axum::{extract::State, http::StatusCode};
+use serde::Deserialize;
+use shared::{
+    complaint::Reason,
+    http::{ApiError, ErrorBody, Json, Path, Query},
+};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{ApiState, ComplaintId};
 use crate::{
     error::ServiceError,
-    saga::{model::Saga, store},
+    listing::{self, Cursor},
+    saga::{
+        model::{Saga, SagaKind, SagaStatus},
+        recovery::{RecoveryError, SagaPage},
+        store::{self, SagaFilter},
+    },
 };
 
 /// The sagas of a complaint, oldest first, with their steps.
@@ -38,21 +49,132 @@ pub async fn one(
     State(state): State<ApiState>,
     Path(raw): Path<String>,
 ) -> Result<Json<Saga>, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "SAGA_NOT_FOUND",
-            format!("no saga has the id {raw:?}"),
-        )
-    };
-    let Ok(saga_id) = raw.parse::<Uuid>() else {
-        return Err(not_found());
-    };
+    let saga_id = saga_id(&raw)?;
     match store::by_id(&state.pool, saga_id)
         .await
         .map_err(ServiceError::from)?
     {
         Some(saga) => Ok(Json(saga)),
-        None => Err(not_found()),
+        None => Err(not_found(&raw)),
+    }
+}
+
+/// Filters and paging of the saga list; the filters combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SagaListParams {
+    /// One status or several, comma-separated (`FAILED,RUNNING`), in any case: RUNNING,
+    /// COMPLETED, FAILED, COMPENSATING, COMPENSATED, ABANDONED.
+    status: Option<String>,
+    /// One saga type or several: ACKNOWLEDGEMENT, ASSIGNMENT, ESCALATION.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+}
+
+/// Sagas of every complaint, newest first, one page at a time: the operator's view for
+/// finding the failed ones.
+#[utoipa::path(get, path = "/api/sagas", tag = "sagas", params(SagaListParams),
+    responses(
+        (status = 200, body = SagaPage),
+        (status = 400, description = "Malformed cursor", body = ErrorBody),
+        (status = 422, description = "Unknown status or type, limit out of range", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<ApiState>,
+    Query(params): Query<SagaListParams>,
+) -> Result<Json<SagaPage>, ApiError> {
+    let filter = SagaFilter {
+        statuses: listing::parse_list::<SagaStatus>(params.status.as_deref())
+            .map_err(ServiceError::from)?,
+        kinds: listing::parse_list::<SagaKind>(params.kind.as_deref())
+            .map_err(ServiceError::from)?,
+    };
+    let cursor = params.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let limit = listing::parse_limit(params.limit).map_err(ServiceError::from)?;
+    Ok(Json(state.sagas.list(&filter, cursor, limit).await?))
+}
+
+/// Resumes a FAILED saga at its failed step: the same saga, its next attempt, a new deadline
+/// (SAGA_RETRIED). An answer that came after it failed completes the step at once.
+#[utoipa::path(post, path = "/api/sagas/{sagaId}/retry", tag = "sagas",
+    params(("sagaId" = Uuid, Path, description = "The saga's id")),
+    responses(
+        (status = 200, body = Saga, description = "Resumed (RUNNING or COMPENSATING), or \
+            already COMPLETED by an answer that came late"),
+        (status = 404, body = ErrorBody, description = "No such saga"),
+        (status = 409, body = ErrorBody, description = "`SAGA_NOT_RETRYABLE`: not FAILED, \
+            or failed by a refusal that waiting again would not change"),
+    ))]
+pub async fn retry(
+    State(state): State<ApiState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Saga>, ApiError> {
+    let saga_id = saga_id(&raw)?;
+    Ok(Json(state.sagas.retry(saga_id).await?))
+}
+
+/// Why an operator closes a saga.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AbandonRequest {
+    /// 1 to 500 characters; the audit trail keeps it (SAGA_ABANDONED).
+    #[schema(value_type = Reason)]
+    pub reason: String,
+}
+
+/// Closes a saga for good (ABANDONED) with a reason (SAGA_ABANDONED): a FAILED one nobody
+/// will retry, or a RUNNING or COMPENSATING one nobody will answer.
+#[utoipa::path(post, path = "/api/sagas/{sagaId}/abandon", tag = "sagas",
+    request_body = AbandonRequest,
+    params(("sagaId" = Uuid, Path, description = "The saga's id")),
+    responses(
+        (status = 200, body = Saga, description = "Abandoned"),
+        (status = 404, body = ErrorBody, description = "No such saga"),
+        (status = 409, body = ErrorBody, description = "`SAGA_CLOSED`: already COMPLETED, \
+            COMPENSATED or ABANDONED"),
+        (status = 422, body = ErrorBody, description = "No reason, or one too long"),
+    ))]
+pub async fn abandon(
+    State(state): State<ApiState>,
+    Path(raw): Path<String>,
+    Json(request): Json<AbandonRequest>,
+) -> Result<Json<Saga>, ApiError> {
+    let saga_id = saga_id(&raw)?;
+    let reason = Reason::parse(request.reason).map_err(ServiceError::from)?;
+    Ok(Json(state.sagas.abandon(saga_id, &reason).await?))
+}
+
+/// Anything that is not a saga id names no saga: 404, like an id that does not exist.
+fn saga_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| not_found(raw))
+}
+
+fn not_found(raw: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "SAGA_NOT_FOUND",
+        format!("no saga has the id {raw:?}"),
+    )
+}
+
+impl From<RecoveryError> for ApiError {
+    fn from(error: RecoveryError) -> Self {
+        match error {
+            RecoveryError::NotFound(id) => not_found(&id.to_string()),
+            RecoveryError::NotRetryable(refusal) => {
+                ApiError::conflict("SAGA_NOT_RETRYABLE", refusal.to_string())
+            }
+            RecoveryError::AlreadyClosed(refusal) => {
+                ApiError::conflict("SAGA_CLOSED", refusal.to_string())
+            }
+            RecoveryError::Service(error) => error.into(),
+        }
     }
 }

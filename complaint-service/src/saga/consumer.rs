@@ -267,6 +267,10 @@ impl SagaKeeper {
             if let Some(next) = policy::on_reply(&saga, &reply, now) {
                 compensation = next.compensate.clone();
                 current = record(tx, pending, &saga, next, event.event_id, now).await?;
+            } else if let Some(late) = policy::on_late_reply(&saga, &reply, now) {
+                // The saga failed before this answer came: kept for a retry.
+                store::update(tx, &late).await?;
+                current = late;
             }
         }
         if compensation.is_none() && awaits_its_compensation(&current, &reply) {

@@ -26,3 +26,8 @@ pub fn finished(saga: &Saga) {
 pub fn compensated(kind: SagaKind) {
     metrics::counter!("saga_compensations_total", "saga" => kind.as_str()).increment(1);
 }
+
+/// `saga_retries_total{saga,by}`: a saga resumed, by an operator or by the clock.
+pub fn retried(kind: SagaKind, by: &'static str) {
+    metrics::counter!("saga_retries_total", "saga" => kind.as_str(), "by" => by).increment(1);
+}

@@ -11,11 +11,17 @@
 //! - Escalation: an SLA timer fires → COMPLAINT_ESCALATED → NOTIFICATION_SENT (supervisor).
 //!
 //! A reply names what it answers by its causation id. A step with no answer by its deadline
-//! fails the saga with SAGA_FAILED and ERROR_MANUAL_INTERVENTION_REQUIRED.
+//! is resumed (SAGA_RETRIED) while the saga has automatic resumes left (`saga.auto_resumes`),
+//! then fails the saga with SAGA_FAILED and ERROR_MANUAL_INTERVENTION_REQUIRED.
+//!
+//! Recovery ([`recovery`]): an operator lists sagas, retries a FAILED one at its failed step
+//! (same saga id, next attempt; answers that came after it failed are applied at once), or
+//! abandons one with a reason (SAGA_ABANDONED).
 
 pub mod consumer;
 mod metrics;
 pub mod model;
 pub mod policy;
+pub mod recovery;
 pub mod store;
 pub mod timers;

@@ -1,7 +1,10 @@
 //! What the service remembers about a saga: its kind, where it stands, and each step.
 
+use super::policy::Reply;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use shared::complaint::ValidationError;
+use std::str::FromStr;
 use uuid::Uuid;
 
 /// The three choreographed sagas of DESIGN.md.
@@ -24,11 +27,26 @@ pub enum SagaStatus {
     Failed,
     Compensating,
     Compensated,
+    /// Closed by an operator, with a reason; nothing resumes it.
+    Abandoned,
 }
 
 impl SagaStatus {
+    pub const ALL: [SagaStatus; 6] = [
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Compensating,
+        Self::Compensated,
+        Self::Abandoned,
+    ];
+
+    /// Nothing more happens on its own (a FAILED saga may still be retried or abandoned).
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Compensated)
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Compensated | Self::Abandoned
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -38,11 +56,14 @@ impl SagaStatus {
             Self::Failed => "FAILED",
             Self::Compensating => "COMPENSATING",
             Self::Compensated => "COMPENSATED",
+            Self::Abandoned => "ABANDONED",
         }
     }
 }
 
 impl SagaKind {
+    pub const ALL: [SagaKind; 3] = [Self::Acknowledgement, Self::Assignment, Self::Escalation];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Acknowledgement => "ACKNOWLEDGEMENT",
@@ -93,6 +114,34 @@ pub struct Saga {
     pub deadline: Option<DateTime<Utc>>,
     /// SAGA_* events announced so far: the version of the saga's own event stream.
     pub version: i64,
+    /// 1, then one more each time the saga is resumed (SAGA_RETRIED).
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// Answers that came after the saga had failed; a retry starts from them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub late_replies: Vec<Reply>,
+    /// Why an operator abandoned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon_reason: Option<String>,
+    /// Why it FAILED, while it stays failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// How a saga failed, and whether a retry can help.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Failure {
+    pub step: String,
+    pub reason: String,
+    /// It failed for want of an answer (a retry waits again), rather than by a participant's
+    /// refusal or the complaint refusing its compensation.
+    pub retryable: bool,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 impl Saga {
@@ -102,5 +151,31 @@ impl Saga {
 
     pub(super) fn step_mut(&mut self, name: &str) -> Option<&mut Step> {
         self.steps.iter_mut().find(|s| s.name == name)
+    }
+}
+
+/// `failed` or `FAILED`, as in the list's `status` filter.
+impl FromStr for SagaStatus {
+    type Err = ValidationError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let wanted = raw.trim().to_ascii_uppercase();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == wanted)
+            .ok_or_else(|| ValidationError::new("status", format!("unknown saga status {raw:?}")))
+    }
+}
+
+/// `assignment` or `ASSIGNMENT`, as in the list's `type` filter.
+impl FromStr for SagaKind {
+    type Err = ValidationError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let wanted = raw.trim().to_ascii_uppercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == wanted)
+            .ok_or_else(|| ValidationError::new("type", format!("unknown saga type {raw:?}")))
     }
 }

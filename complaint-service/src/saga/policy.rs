@@ -3,10 +3,11 @@
 //! says what to announce (SAGA_* events, and ERROR_MANUAL_INTERVENTION_REQUIRED when a person
 //! must step in) and whether the complaint must be compensated.
 
-use super::model::{Saga, SagaKind, SagaStatus, Step, StepStatus};
+use super::model::{Failure, Saga, SagaKind, SagaStatus, Step, StepStatus};
 use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared::event::{Envelope, EventType};
+use shared::event::{Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried};
 use uuid::Uuid;
 
 pub const ACKNOWLEDGE: &str = "acknowledge-complainant";
@@ -16,8 +17,14 @@ pub const REVERT_ASSIGNMENT: &str = "revert-assignment";
 pub const RETRACT_NOTIFICATIONS: &str = "retract-notifications";
 pub const MARK_AUDIT: &str = "mark-audit-compensated";
 
-/// What another service answered, read off its event.
-#[derive(Debug, Clone, PartialEq)]
+/// What another service answered, read off its event. Kept on a failed saga when it comes
+/// late (see [`on_late_reply`]), hence serde.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "reply",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    rename_all_fields = "camelCase"
+)]
 pub enum Reply {
     NotificationSent {
         step: String,
@@ -122,6 +129,10 @@ pub fn start(
         finished_at: None,
         deadline: Some(now + timeout),
         version: 0,
+        attempt: 1,
+        late_replies: Vec::new(),
+        abandon_reason: None,
+        failure: None,
     };
     let announcements = vec![announce(
         EventType::SagaStarted,
@@ -194,7 +205,8 @@ pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transi
                         }),
                     })
                 }
-                _ => Some(fail(next, &name, reason, now)),
+                // The participant said no: waiting again would not change its answer.
+                _ => Some(fail(next, &name, reason, false, now)),
             }
         }
         (SagaStatus::Compensating, Reply::NotificationsRetracted) => {
@@ -239,11 +251,20 @@ pub fn compensation_started(
 
 /// The complaint refused the compensation (it changed meanwhile): a person must look.
 pub fn compensation_refused(saga: &Saga, reason: &str, now: DateTime<Utc>) -> Transition {
-    fail(saga.clone(), REVERT_ASSIGNMENT, reason, now)
+    fail(saga.clone(), REVERT_ASSIGNMENT, reason, false, now)
 }
 
-/// The pending step got no answer by the deadline.
-pub fn on_timeout(saga: &Saga, now: DateTime<Utc>) -> Option<Transition> {
+/// What the saga clock does with a step past its deadline: resume it (SAGA_RETRIED, a new
+/// attempt and deadline) while the saga has had no more than `auto_resumes` attempts, then
+/// fail it (SAGA_FAILED and ERROR_MANUAL_INTERVENTION_REQUIRED).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Overdue {
+    pub auto_resumes: u32,
+    pub step_timeout: TimeDelta,
+}
+
+/// The pending step got no answer by the deadline: resumed or failed, never left waiting.
+pub fn on_timeout(saga: &Saga, now: DateTime<Utc>, overdue: Overdue) -> Option<Transition> {
     if saga.status.is_final() || saga.deadline.is_none_or(|d| d > now) {
         return None;
     }
@@ -258,6 +279,25 @@ pub fn on_timeout(saga: &Saga, now: DateTime<Utc>) -> Option<Transition> {
         "no answer by {}",
         saga.deadline.map(|d| d.to_rfc3339()).unwrap_or_default()
     );
+    let step = waiting.first().cloned().unwrap_or_default();
+    if saga.attempt <= overdue.auto_resumes {
+        next.attempt += 1;
+        next.deadline = Some(now + overdue.step_timeout);
+        next.updated_at = now;
+        for pending in next
+            .steps
+            .iter_mut()
+            .filter(|s| s.status == StepStatus::Pending)
+        {
+            pending.started_at = now;
+        }
+        let announced = retried(&next, &step, RetryInitiator::Recovery, &reason);
+        return Some(Transition {
+            saga: next,
+            announcements: vec![announced],
+            compensate: None,
+        });
+    }
     for name in &waiting {
         finish_step(
             &mut next,
@@ -267,8 +307,188 @@ pub fn on_timeout(saga: &Saga, now: DateTime<Utc>) -> Option<Transition> {
             Some(reason.clone()),
         );
     }
-    let step = waiting.first().cloned().unwrap_or_default();
-    Some(fail(next, &step, &reason, now))
+    Some(fail(next, &step, &reason, true, now))
+}
+
+/// Why a saga cannot be retried.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NotRetryable {
+    #[error("the saga is {}: only a FAILED saga can be retried", .0.as_str())]
+    NotFailed(SagaStatus),
+    #[error("the saga failed because {0}; waiting again would not change that: abandon it")]
+    Refused(String),
+}
+
+/// Why a saga cannot be abandoned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the saga is already {}: there is nothing to abandon", .0.as_str())]
+pub struct AlreadyClosed(pub SagaStatus);
+
+/// An answer that came after the saga failed for want of it: kept, so that a retry starts
+/// from it instead of waiting for an answer that was already given. `None` when the reply
+/// is not such an answer (a refusal, a duplicate, another audience, a saga not failed).
+pub fn on_late_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Saga> {
+    if saga.status != SagaStatus::Failed || saga.late_replies.contains(reply) {
+        return None;
+    }
+    let answers_a_failed_step = |name: &str| {
+        saga.step(name)
+            .is_some_and(|s| s.status == StepStatus::Failed)
+    };
+    let useful = match reply {
+        Reply::NotificationSent { step, audience } => {
+            answers_first_step(saga.kind, step, audience)
+                && saga
+                    .steps
+                    .first()
+                    .is_some_and(|s| answers_a_failed_step(&s.name))
+        }
+        Reply::NotificationsRetracted => answers_a_failed_step(RETRACT_NOTIFICATIONS),
+        Reply::AuditCompensated => answers_a_failed_step(MARK_AUDIT),
+        Reply::NotificationFailed { .. } => false,
+    };
+    useful.then(|| {
+        let mut next = saga.clone();
+        next.late_replies.push(reply.clone());
+        next.updated_at = now;
+        next
+    })
+}
+
+/// An operator resumes a FAILED saga at its failed step(s): same saga, a new attempt, a new
+/// deadline, SAGA_RETRIED. Answers that came after it failed are applied at once, so a saga
+/// whose participant answered late completes here.
+pub fn retry(
+    saga: &Saga,
+    now: DateTime<Utc>,
+    timeout: TimeDelta,
+) -> Result<Transition, NotRetryable> {
+    if saga.status != SagaStatus::Failed {
+        return Err(NotRetryable::NotFailed(saga.status));
+    }
+    let failure = saga.failure.clone().unwrap_or_else(|| legacy_failure(saga));
+    if !failure.retryable {
+        return Err(NotRetryable::Refused(failure.reason));
+    }
+    let mut next = saga.clone();
+    let mut resumed = Vec::new();
+    for step in next
+        .steps
+        .iter_mut()
+        .filter(|s| s.status == StepStatus::Failed)
+    {
+        step.status = StepStatus::Pending;
+        step.started_at = now;
+        step.finished_at = None;
+        step.detail = None;
+        resumed.push(step.name.clone());
+    }
+    let compensating = resumed
+        .iter()
+        .any(|s| s == RETRACT_NOTIFICATIONS || s == MARK_AUDIT);
+    next.status = if compensating {
+        SagaStatus::Compensating
+    } else {
+        SagaStatus::Running
+    };
+    next.attempt += 1;
+    next.failure = None;
+    next.finished_at = None;
+    next.updated_at = now;
+    next.deadline = Some(now + timeout);
+    let step = resumed.first().cloned().unwrap_or(failure.step);
+    let mut announcements = vec![retried(
+        &next,
+        &step,
+        RetryInitiator::Operator,
+        &failure.reason,
+    )];
+    for late in std::mem::take(&mut next.late_replies) {
+        if let Some(answered) = on_reply(&next, &late, now) {
+            next = answered.saga;
+            announcements.extend(answered.announcements);
+        }
+    }
+    Ok(Transition {
+        saga: next,
+        announcements,
+        compensate: None,
+    })
+}
+
+/// An operator closes a saga that is not over (or failed) for good, with a reason:
+/// SAGA_ABANDONED. Its pending steps fail with that reason.
+pub fn abandon(saga: &Saga, reason: &str, now: DateTime<Utc>) -> Result<Transition, AlreadyClosed> {
+    if saga.status.is_final() && saga.status != SagaStatus::Failed {
+        return Err(AlreadyClosed(saga.status));
+    }
+    let mut next = saga.clone();
+    let step = next
+        .steps
+        .iter()
+        .find(|s| s.status != StepStatus::Completed)
+        .map(|s| s.name.clone());
+    for pending in next
+        .steps
+        .iter_mut()
+        .filter(|s| s.status == StepStatus::Pending)
+    {
+        pending.status = StepStatus::Failed;
+        pending.finished_at = Some(now);
+        pending.detail = Some(format!("abandoned: {reason}"));
+    }
+    finish(&mut next, SagaStatus::Abandoned, now);
+    next.abandon_reason = Some(reason.to_owned());
+    let payload = SagaAbandoned {
+        saga_id: next.saga_id,
+        saga_type: next.kind.as_str().to_owned(),
+        complaint_id: next.complaint_id.clone(),
+        status: next.status.as_str().to_owned(),
+        step,
+        attempt: next.attempt,
+        reason: reason.to_owned(),
+    };
+    Ok(Transition {
+        announcements: vec![typed(EventType::SagaAbandoned, &payload)],
+        saga: next,
+        compensate: None,
+    })
+}
+
+/// A saga stored before failures were recorded: it failed for want of an answer if a failed
+/// step says so (the clock writes "no answer by …").
+fn legacy_failure(saga: &Saga) -> Failure {
+    let failed = saga.steps.iter().find(|s| s.status == StepStatus::Failed);
+    let reason = failed
+        .and_then(|s| s.detail.clone())
+        .unwrap_or_else(|| "unknown".to_owned());
+    Failure {
+        step: failed.map(|s| s.name.clone()).unwrap_or_default(),
+        retryable: reason.starts_with("no answer by"),
+        reason,
+    }
+}
+
+fn retried(saga: &Saga, step: &str, by: RetryInitiator, previous_failure: &str) -> Announcement {
+    let payload = SagaRetried {
+        saga_id: saga.saga_id,
+        saga_type: saga.kind.as_str().to_owned(),
+        complaint_id: saga.complaint_id.clone(),
+        status: saga.status.as_str().to_owned(),
+        step: step.to_owned(),
+        attempt: saga.attempt,
+        initiated_by: by,
+        previous_failure: previous_failure.to_owned(),
+    };
+    typed(EventType::SagaRetried, &payload)
+}
+
+/// A typed payload as event data. A struct of strings and numbers always serializes.
+fn typed(event_type: EventType, payload: &impl Serialize) -> Announcement {
+    Announcement {
+        event_type,
+        data: serde_json::to_value(payload).unwrap_or_default(),
+    }
 }
 
 fn answers_first_step(kind: SagaKind, step: &str, audience: &str) -> bool {
@@ -307,8 +527,20 @@ fn compensation_step_done(saga: &Saga, name: &str, now: DateTime<Utc>) -> Option
     })
 }
 
-fn fail(mut saga: Saga, step: &str, reason: &str, now: DateTime<Utc>) -> Transition {
+/// `retryable`: the saga failed for want of an answer, so waiting again may help.
+fn fail(
+    mut saga: Saga,
+    step: &str,
+    reason: &str,
+    retryable: bool,
+    now: DateTime<Utc>,
+) -> Transition {
     finish(&mut saga, SagaStatus::Failed, now);
+    saga.failure = Some(Failure {
+        step: step.to_owned(),
+        reason: reason.to_owned(),
+        retryable,
+    });
     let announcements = vec![
         announce(EventType::SagaFailed, &saga, Some(step), Some(reason)),
         announce(
@@ -422,6 +654,33 @@ mod tests {
         }
     }
 
+    const NO_RESUME: Overdue = Overdue {
+        auto_resumes: 0,
+        step_timeout: TimeDelta::minutes(5),
+    };
+
+    fn acknowledgement() -> Saga {
+        start(
+            SagaKind::Acknowledgement,
+            &trigger(EventType::ComplaintCreated),
+            None,
+            now(),
+            TimeDelta::minutes(5),
+        )
+        .saga
+    }
+
+    fn later(minutes: i64) -> DateTime<Utc> {
+        now() + TimeDelta::minutes(minutes)
+    }
+
+    /// The acknowledgement after its step timed out.
+    fn timed_out() -> Saga {
+        on_timeout(&acknowledgement(), later(6), NO_RESUME)
+            .unwrap()
+            .saga
+    }
+
     fn types(t: &Transition) -> Vec<EventType> {
         t.announcements.iter().map(|a| a.event_type).collect()
     }
@@ -507,8 +766,8 @@ mod tests {
     #[test]
     fn a_step_without_an_answer_by_its_deadline_fails_the_saga() {
         let saga = assignment();
-        assert!(on_timeout(&saga, now() + TimeDelta::minutes(4)).is_none());
-        let timed_out = on_timeout(&saga, now() + TimeDelta::minutes(6)).unwrap();
+        assert!(on_timeout(&saga, now() + TimeDelta::minutes(4), NO_RESUME).is_none());
+        let timed_out = on_timeout(&saga, now() + TimeDelta::minutes(6), NO_RESUME).unwrap();
         assert_eq!(timed_out.saga.status, SagaStatus::Failed);
         assert_eq!(timed_out.saga.steps[0].status, StepStatus::Failed);
         assert_eq!(
@@ -518,7 +777,7 @@ mod tests {
                 EventType::ErrorManualInterventionRequired
             ]
         );
-        assert!(on_timeout(&timed_out.saga, now() + TimeDelta::hours(1)).is_none());
+        assert!(on_timeout(&timed_out.saga, now() + TimeDelta::hours(1), NO_RESUME).is_none());
     }
 
     #[test]
@@ -536,5 +795,182 @@ mod tests {
             Some((cause.event_id, failed("assignment", "assignee")))
         );
         assert_eq!(Reply::from_envelope(&cause), None);
+    }
+
+    #[test]
+    fn an_overdue_step_is_resumed_while_automatic_resumes_remain_then_fails() {
+        let once = Overdue {
+            auto_resumes: 1,
+            step_timeout: TimeDelta::minutes(5),
+        };
+        let resumed = on_timeout(&acknowledgement(), later(6), once).unwrap();
+        assert_eq!(types(&resumed), [EventType::SagaRetried]);
+        assert_eq!(resumed.saga.status, SagaStatus::Running);
+        assert_eq!(resumed.saga.attempt, 2);
+        assert_eq!(resumed.saga.deadline, Some(later(11)));
+        let data: SagaRetried =
+            serde_json::from_value(resumed.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.initiated_by, RetryInitiator::Recovery);
+        assert_eq!(data.step, ACKNOWLEDGE);
+
+        let failed = on_timeout(&resumed.saga, later(12), once).unwrap();
+        assert_eq!(failed.saga.status, SagaStatus::Failed);
+        assert_eq!(
+            failed.saga.failure.as_ref().map(|f| f.retryable),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_retried_saga_waits_again_at_its_failed_step_with_a_new_attempt() {
+        let retried = retry(&timed_out(), later(30), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(types(&retried), [EventType::SagaRetried]);
+        assert_eq!(retried.saga.status, SagaStatus::Running);
+        assert_eq!(retried.saga.attempt, 2);
+        assert_eq!(retried.saga.failure, None);
+        assert_eq!(retried.saga.finished_at, None);
+        assert_eq!(retried.saga.deadline, Some(later(35)));
+        assert_eq!(retried.saga.steps[0].status, StepStatus::Pending);
+        let data: SagaRetried =
+            serde_json::from_value(retried.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.initiated_by, RetryInitiator::Operator);
+        assert!(data.previous_failure.starts_with("no answer by"));
+
+        let done = on_reply(
+            &retried.saga,
+            &sent("acknowledgement", "complainant"),
+            later(31),
+        );
+        assert_eq!(done.unwrap().saga.status, SagaStatus::Completed);
+    }
+
+    #[test]
+    fn an_answer_that_came_after_the_failure_completes_the_retry_at_once() {
+        let answer = sent("acknowledgement", "complainant");
+        let late = on_late_reply(&timed_out(), &answer, later(10)).unwrap();
+        assert_eq!(late.status, SagaStatus::Failed);
+        assert!(
+            on_late_reply(&late, &answer, later(11)).is_none(),
+            "kept once"
+        );
+        assert!(on_late_reply(
+            &timed_out(),
+            &failed("acknowledgement", "complainant"),
+            later(10)
+        )
+        .is_none());
+        assert!(on_late_reply(&acknowledgement(), &answer, later(1)).is_none());
+
+        let retried = retry(&late, later(30), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(
+            types(&retried),
+            [
+                EventType::SagaRetried,
+                EventType::SagaStepCompleted,
+                EventType::SagaCompleted
+            ]
+        );
+        assert_eq!(retried.saga.status, SagaStatus::Completed);
+        assert_eq!(retried.saga.attempt, 2);
+        assert!(retried.saga.late_replies.is_empty());
+    }
+
+    #[test]
+    fn only_a_saga_that_failed_for_want_of_an_answer_can_be_retried() {
+        assert_eq!(
+            retry(&acknowledgement(), now(), TimeDelta::minutes(5)).unwrap_err(),
+            NotRetryable::NotFailed(SagaStatus::Running)
+        );
+        let refused = on_reply(
+            &acknowledgement(),
+            &failed("acknowledgement", "complainant"),
+            now(),
+        )
+        .unwrap()
+        .saga;
+        assert!(matches!(
+            retry(&refused, now(), TimeDelta::minutes(5)),
+            Err(NotRetryable::Refused(_))
+        ));
+        let compensating =
+            on_reply(&assignment(), &failed("assignment", "assignee"), now()).unwrap();
+        let refused = compensation_refused(&compensating.saga, "reassigned meanwhile", now()).saga;
+        assert_eq!(
+            retry(&refused, now(), TimeDelta::minutes(5)).unwrap_err(),
+            NotRetryable::Refused("reassigned meanwhile".into())
+        );
+    }
+
+    #[test]
+    fn a_saga_stored_before_failures_were_recorded_is_retryable_if_it_timed_out() {
+        let mut legacy = timed_out();
+        legacy.failure = None;
+        assert!(retry(&legacy, later(30), TimeDelta::minutes(5)).is_ok());
+    }
+
+    #[test]
+    fn a_timed_out_compensation_resumes_compensating() {
+        let failing = on_reply(&assignment(), &failed("assignment", "assignee"), now()).unwrap();
+        let compensating =
+            compensation_started(&failing.saga, Uuid::now_v7(), now(), TimeDelta::minutes(5));
+        let retracted =
+            on_reply(&compensating.saga, &Reply::NotificationsRetracted, now()).unwrap();
+        let timed_out = on_timeout(&retracted.saga, later(6), NO_RESUME)
+            .unwrap()
+            .saga;
+        assert_eq!(
+            timed_out.step(MARK_AUDIT).unwrap().status,
+            StepStatus::Failed
+        );
+
+        let retried = retry(&timed_out, later(7), TimeDelta::minutes(5)).unwrap();
+        assert_eq!(retried.saga.status, SagaStatus::Compensating);
+        assert_eq!(
+            retried.saga.step(MARK_AUDIT).unwrap().status,
+            StepStatus::Pending
+        );
+        let done = on_reply(&retried.saga, &Reply::AuditCompensated, later(8)).unwrap();
+        assert_eq!(done.saga.status, SagaStatus::Compensated);
+    }
+
+    #[test]
+    fn an_abandoned_saga_keeps_the_reason_and_is_closed_for_good() {
+        let abandoned = abandon(&timed_out(), "customer withdrew", later(10)).unwrap();
+        assert_eq!(types(&abandoned), [EventType::SagaAbandoned]);
+        assert_eq!(abandoned.saga.status, SagaStatus::Abandoned);
+        assert_eq!(
+            abandoned.saga.abandon_reason.as_deref(),
+            Some("customer withdrew")
+        );
+        let data: SagaAbandoned =
+            serde_json::from_value(abandoned.announcements[0].data.clone()).unwrap();
+        assert_eq!(data.reason, "customer withdrew");
+        assert_eq!(data.step.as_deref(), Some(ACKNOWLEDGE));
+
+        assert_eq!(
+            abandon(&abandoned.saga, "again", later(11)).unwrap_err(),
+            AlreadyClosed(SagaStatus::Abandoned)
+        );
+        assert!(matches!(
+            retry(&abandoned.saga, later(11), TimeDelta::minutes(5)),
+            Err(NotRetryable::NotFailed(SagaStatus::Abandoned))
+        ));
+        let running = abandon(&acknowledgement(), "stuck", later(1)).unwrap().saga;
+        assert_eq!(running.steps[0].status, StepStatus::Failed);
+        assert!(on_reply(&running, &sent("acknowledgement", "complainant"), later(2)).is_none());
+    }
+
+    #[test]
+    fn a_late_reply_survives_the_saga_row() {
+        let late = on_late_reply(
+            &timed_out(),
+            &sent("acknowledgement", "complainant"),
+            later(10),
+        )
+        .unwrap();
+        let stored = serde_json::to_value(&late).unwrap();
+        assert_eq!(stored["lateReplies"][0]["reply"], "NOTIFICATION_SENT");
+        let back: Saga = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, late);
     }
 }

@@ -1,9 +1,10 @@
 //! The SQL of sagas and SLA timers. A saga row keeps its searchable columns beside the whole
 //! saga as JSON, so the model can grow steps without migrations.
 
-use super::model::{Saga, SagaStatus};
+use super::model::{Saga, SagaKind, SagaStatus};
+use crate::listing::Cursor;
 use chrono::{DateTime, Utc};
-use sqlx::{types::Json, PgConnection, PgPool};
+use sqlx::{types::Json, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 /// Records a new saga; `false` if one already exists for its trigger (a redelivery).
@@ -111,6 +112,58 @@ pub async fn by_id(pool: &PgPool, saga_id: Uuid) -> Result<Option<Saga>, sqlx::E
         .fetch_optional(pool)
         .await?;
     Ok(row.map(|(Json(saga),)| saga))
+}
+
+/// One saga, locked for a change (retry, abandon).
+pub async fn lock(tx: &mut PgConnection, saga_id: Uuid) -> Result<Option<Saga>, sqlx::Error> {
+    let row: Option<(Json<Saga>,)> =
+        sqlx::query_as("SELECT state FROM sagas WHERE saga_id = $1 FOR UPDATE")
+            .bind(saga_id)
+            .fetch_optional(tx)
+            .await?;
+    Ok(row.map(|(Json(saga),)| saga))
+}
+
+/// Which sagas to list; empty means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SagaFilter {
+    pub statuses: Vec<SagaStatus>,
+    pub kinds: Vec<SagaKind>,
+}
+
+/// A page of sagas, newest first (by start, then id), after `after`; `limit + 1` rows are
+/// read so the caller knows whether another page follows.
+pub async fn list(
+    pool: &PgPool,
+    filter: &SagaFilter,
+    after: Option<Cursor>,
+    limit: u32,
+) -> Result<Vec<Saga>, sqlx::Error> {
+    let mut query: QueryBuilder<Postgres> = QueryBuilder::new("SELECT state FROM sagas WHERE TRUE");
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        query
+            .push(" AND status = ANY(")
+            .push_bind(statuses)
+            .push(")");
+    }
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+        query.push(" AND kind = ANY(").push_bind(kinds).push(")");
+    }
+    if let Some(cursor) = after {
+        query
+            .push(" AND (started_at, saga_id) < (")
+            .push_bind(cursor.created_at)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    query
+        .push(" ORDER BY started_at DESC, saga_id DESC LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    let rows: Vec<(Json<Saga>,)> = query.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(Json(saga),)| saga).collect())
 }
 
 /// Arms (or moves) the SLA timer of a complaint.

@@ -1,14 +1,21 @@
 //! The two clocks of the sagas, one background loop: SLA deadlines that escalate unresolved
 //! complaints, and saga steps that waited too long for an answer. Both read their due rows
 //! from PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several instances share the work and a
-//! deadline that passed while the service was down fires as soon as it is back.
+//! deadline that passed while the service was down fires as soon as it is back: the first
+//! round runs at start-up. An overdue step is resumed (SAGA_RETRIED) while the saga has
+//! automatic resumes left, then failed: no saga is left waiting past its deadline.
 
-use super::{consumer::numbered, metrics, policy, store};
+use super::{
+    consumer::numbered,
+    metrics,
+    policy::{self, Overdue},
+    store,
+};
 use crate::{
     commands::{CommandContext, CommandService},
     error::ServiceError,
 };
-use chrono::{SubsecRound, Utc};
+use chrono::{SubsecRound, TimeDelta, Utc};
 use shared::{
     complaint::{Command, DomainError},
     lifecycle::Background,
@@ -24,6 +31,10 @@ pub struct Clocks {
     pub pool: PgPool,
     pub commands: Arc<CommandService>,
     pub interval: Duration,
+    /// The new deadline of a resumed step.
+    pub step_timeout: TimeDelta,
+    /// How many times an overdue step is resumed before its saga fails.
+    pub auto_resumes: u32,
 }
 
 impl Clocks {
@@ -42,7 +53,7 @@ impl Clocks {
             if let Err(error) = self.escalate_overdue_complaints().await {
                 tracing::warn!(%error, "SLA timers: will try again");
             }
-            if let Err(error) = self.fail_overdue_steps().await {
+            if let Err(error) = self.recover_overdue_steps().await {
                 tracing::warn!(%error, "saga step timeouts: will try again");
             }
         }
@@ -75,19 +86,31 @@ impl Clocks {
         Ok(())
     }
 
-    /// Fails the sagas whose pending step got no answer in time.
-    async fn fail_overdue_steps(&self) -> Result<(), sqlx::Error> {
+    /// Resumes or fails the sagas whose pending step got no answer in time.
+    async fn recover_overdue_steps(&self) -> Result<(), sqlx::Error> {
         let now = Utc::now().trunc_subsecs(6);
+        let overdue = Overdue {
+            auto_resumes: self.auto_resumes,
+            step_timeout: self.step_timeout,
+        };
         let mut tx = self.pool.begin().await?;
+        let mut finished = Vec::new();
         for saga in store::overdue(&mut tx, now, BATCH).await? {
-            if let Some(next) = policy::on_timeout(&saga, now) {
-                let (timed_out, announced) = numbered(next, saga.trigger_event_id, now);
-                store::update(&mut tx, &timed_out).await?;
+            if let Some(next) = policy::on_timeout(&saga, now, overdue) {
+                let (after, announced) = numbered(next, saga.trigger_event_id, now);
+                store::update(&mut tx, &after).await?;
                 shared::outbox::enqueue(&mut tx, &announced).await?;
-                metrics::finished(&timed_out);
-                tracing::warn!(saga_id = %saga.saga_id, "saga step timed out: manual intervention required");
+                if after.status.is_final() {
+                    tracing::warn!(saga_id = %saga.saga_id, "saga step timed out: manual intervention required");
+                    finished.push(after);
+                } else {
+                    tracing::info!(saga_id = %saga.saga_id, attempt = after.attempt, "saga step timed out: resumed");
+                    metrics::retried(after.kind, "recovery");
+                }
             }
         }
-        tx.commit().await
+        tx.commit().await?;
+        finished.iter().for_each(metrics::finished);
+        Ok(())
     }
 }

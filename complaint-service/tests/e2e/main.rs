@@ -13,4 +13,5 @@ mod expect;
 mod lifecycle;
 mod propagation;
 mod properties;
+mod saga_recovery;
 mod suite;

@@ -9,6 +9,7 @@ mod projections;
 mod publishing;
 mod queries;
 mod saga_batches;
+mod saga_recovery;
 mod sagas;
 mod tap;
 mod transitions;

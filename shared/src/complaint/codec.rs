@@ -93,7 +93,9 @@ impl ComplaintEvent {
             | EventType::SagaFailed
             | EventType::SagaCompensated
             | EventType::ErrorDeadLetterQueued
-            | EventType::ErrorManualInterventionRequired => return Ok(None),
+            | EventType::ErrorManualInterventionRequired
+            | EventType::SagaRetried
+            | EventType::SagaAbandoned => return Ok(None),
         };
         Ok(Some(event))
     }

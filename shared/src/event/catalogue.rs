@@ -37,6 +37,10 @@ pub enum EventType {
     SagaCompensated,
     ErrorDeadLetterQueued,
     ErrorManualInterventionRequired,
+    /// A failed or stuck saga resumed at its failed step (payload: [`super::SagaRetried`]).
+    SagaRetried,
+    /// An operator closed a saga for good, with a reason (payload: [`super::SagaAbandoned`]).
+    SagaAbandoned,
 }
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
@@ -73,6 +77,8 @@ impl EventType {
         Self::SagaCompensated,
         Self::ErrorDeadLetterQueued,
         Self::ErrorManualInterventionRequired,
+        Self::SagaRetried,
+        Self::SagaAbandoned,
     ];
 
     /// The wire name, as in `eventType` and the AMQP `type` property.
@@ -99,6 +105,8 @@ impl EventType {
             Self::SagaCompensated => "SAGA_COMPENSATED",
             Self::ErrorDeadLetterQueued => "ERROR_DEAD_LETTER_QUEUED",
             Self::ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
+            Self::SagaRetried => "SAGA_RETRIED",
+            Self::SagaAbandoned => "SAGA_ABANDONED",
         }
     }
 
@@ -154,7 +162,9 @@ impl EventType {
             | Self::SagaStepCompleted
             | Self::SagaCompleted
             | Self::SagaFailed
-            | Self::SagaCompensated => Domain::Saga,
+            | Self::SagaCompensated
+            | Self::SagaRetried
+            | Self::SagaAbandoned => Domain::Saga,
             Self::ErrorDeadLetterQueued | Self::ErrorManualInterventionRequired => Domain::Errors,
         }
     }
@@ -216,7 +226,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), EventType::ALL.len());
-        assert_eq!(EventType::ALL.len(), 21);
+        assert_eq!(EventType::ALL.len(), 23);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 mod catalogue;
 mod envelope;
 pub mod exchanges;
+mod saga;
 pub mod streams;
 
 pub use catalogue::{EventType, UnknownEventType};
 pub use envelope::{Envelope, Metadata};
+pub use saga::{RetryInitiator, SagaAbandoned, SagaRetried};
