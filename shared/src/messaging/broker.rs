@@ -147,7 +147,8 @@ async fn connect(inner: &Inner) -> lapin::Result<Connection> {
         .with_connection_name(LongString::from(inner.settings.service_name.as_str()));
     let connection = Connection::connect(&inner.settings.url, properties).await?;
     let channel = connection.create_channel().await?;
-    inner.topology.declare(&channel).await?;
+    let grant = super::permissions::grant(&inner.settings.service_name);
+    inner.topology.declare_as(&channel, grant).await?;
     let _ = channel.close(200, "topology declared".into()).await;
     Ok(connection)
 }
