@@ -11,7 +11,8 @@ permissions compose/rabbitmq/definitions.json loads at boot (issue 14, least pri
 The users and their permission patterns come from definitions.json (every user without the
 administrator tag); a Rust test (shared::messaging::permissions) keeps the file equal to the
 table in shared/src/messaging/permissions.rs. Locally each user gets a generated password,
-kept in .run/rabbitmq/<user>.password (mode 600, never committed); an existing file is reused,
+kept in .run/rabbitmq/<user>.password (mode 600, never committed; RABBITMQ_SECRETS_DIR
+elsewhere); an existing file is reused,
 so running this again changes nothing. The broker's own users (guest, the administrator) are
 left alone.
 
@@ -39,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFINITIONS = ROOT / "compose" / "rabbitmq" / "definitions.json"
-SECRETS = ROOT / ".run" / "rabbitmq"
+SECRETS = Path(os.environ.get("RABBITMQ_SECRETS_DIR", ROOT / ".run" / "rabbitmq"))
 UNROUTED = "events.unrouted"
 
 
