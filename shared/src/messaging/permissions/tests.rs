@@ -142,3 +142,26 @@ fn the_compose_definitions_grant_what_the_table_says() {
         );
     }
 }
+
+/// A service checks (passively) that the exchanges it does not own exist: in compose the
+/// definitions make them at boot, locally `scripts/rabbitmq_users.py` makes them from the same
+/// file. An exchange missing there would keep the services from ever becoming ready.
+#[test]
+fn every_exchange_the_services_declare_is_in_the_compose_definitions() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../compose/rabbitmq/definitions.json");
+    let definitions: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("definitions.json")).unwrap();
+    let defined: Vec<&str> = definitions["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    for exchange in Topology::new(RetryPolicy::default()).declarations().exchanges {
+        assert!(
+            defined.contains(&exchange.name.as_str()),
+            "{} is not in {path}: regenerate it (scripts/ops/check_definitions.py --write)",
+            exchange.name
+        );
+    }
+}
