@@ -1,6 +1,16 @@
 use super::*;
 use crate::messaging::{QueueSpec, RetryPolicy, Topology};
 
+/// The boot-time definitions of compose, and where they are.
+fn compose_definitions() -> (&'static str, serde_json::Value) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../compose/rabbitmq/definitions.json"
+    );
+    let text = std::fs::read_to_string(path).expect("compose/rabbitmq/definitions.json");
+    (path, serde_json::from_str(&text).expect("valid JSON"))
+}
+
 #[test]
 fn a_service_may_configure_its_own_queues_and_exchanges_only() {
     let grant = grant("notification-service").expect("a grant");
@@ -115,12 +125,7 @@ fn a_service_binding_to_an_exchange_may_read_it() {
 /// and no other user with permissions on "/" but the administrator.
 #[test]
 fn the_compose_definitions_grant_what_the_table_says() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../compose/rabbitmq/definitions.json"
-    );
-    let definitions: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("definitions.json")).unwrap();
+    let (path, definitions) = compose_definitions();
     let permissions = definitions["permissions"].as_array().expect("permissions");
     for grant in GRANTS {
         let expected = grant.permissions();
@@ -148,16 +153,17 @@ fn the_compose_definitions_grant_what_the_table_says() {
 /// file. An exchange missing there would keep the services from ever becoming ready.
 #[test]
 fn every_exchange_the_services_declare_is_in_the_compose_definitions() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../compose/rabbitmq/definitions.json");
-    let definitions: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("definitions.json")).unwrap();
+    let (path, definitions) = compose_definitions();
     let defined: Vec<&str> = definitions["exchanges"]
         .as_array()
         .expect("exchanges")
         .iter()
         .filter_map(|e| e["name"].as_str())
         .collect();
-    for exchange in Topology::new(RetryPolicy::default()).declarations().exchanges {
+    for exchange in Topology::new(RetryPolicy::default())
+        .declarations()
+        .exchanges
+    {
         assert!(
             defined.contains(&exchange.name.as_str()),
             "{} is not in {path}: regenerate it (scripts/ops/check_definitions.py --write)",
