@@ -37,6 +37,13 @@ impl Broker {
     /// without it and `/ready` says so until the first connection is made.
     pub fn start(settings: BrokerSettings, mut topology: Topology) -> Broker {
         topology.work_queue_type = settings.work_queue_type;
+        if settings.connects_as_guest() {
+            tracing::warn!(
+                service = %settings.service_name,
+                "connecting to RabbitMQ as guest, which may do everything: give the service its own \
+                 user (scripts/rabbitmq_users.py, compose/rabbitmq/definitions.json)"
+            );
+        }
         let (link, _) = watch::channel(None);
         let inner = Arc::new(Inner {
             settings,
