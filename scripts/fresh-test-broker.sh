@@ -9,7 +9,8 @@
 #   (`rabbitmqctl reset`; if the broker is wedged, stop it hard and start it on a fresh
 #   database). A developer's broker is never reset;
 # - everywhere, prove that a vhost can be created and deleted within seconds, and say how to
-#   recover if not.
+#   recover if not;
+# - after a reset, create the services' broker users again (scripts/rabbitmq_users.py).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -55,6 +56,12 @@ if ! vhost_round_trip; then
   else
     die "RabbitMQ did not create and delete a vhost within 10 s; it may be wedged on vhost
 deletions. Recover with: rabbitmqctl stop_app && rabbitmqctl reset && rabbitmqctl start_app
-(this deletes every vhost, queue and user but guest)"
+(this deletes every vhost, queue and user but guest; then run scripts/infra-up.sh)"
   fi
+fi
+
+if [[ ${CI:-} == true ]]; then
+  # A reset deletes every user but guest: make the services' users (and the exchanges of
+  # vhost "/") again, as scripts/infra-up.sh did.
+  python3 "$ROOT/scripts/rabbitmq_users.py" || die "could not recreate the services' RabbitMQ users"
 fi

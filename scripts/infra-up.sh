@@ -307,6 +307,11 @@ ensure_rabbitmq
 ensure_venv
 ensure_mongo
 
+# One broker user per service with least-privilege permissions (issue 14), passwords generated
+# into .run/rabbitmq/ (never committed); the services connect as them (scripts/up.sh).
+RABBITMQ_URL=$RABBITMQ_URL RABBITMQ_MANAGEMENT_URL=$RABBITMQ_MANAGEMENT_URL \
+  python3 "$ROOT/scripts/rabbitmq_users.py" || die "could not create the services' RabbitMQ users"
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   info "cargo-nextest not found: make test falls back to cargo test"
 fi

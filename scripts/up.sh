@@ -50,6 +50,9 @@ for svc in "${SERVICES[@]}"; do
   (
     cd "$ROOT"
     export PORT=${SERVICE_PORT[$svc]} LOG_LEVEL=${LOG_LEVEL:-info} MAIL_DIR=${MAIL_DIR:-$RUN_DIR/mail}
+    # Each service as its own broker user (scripts/rabbitmq_users.py), never guest.
+    RABBITMQ_URL=$(python3 "$ROOT/scripts/rabbitmq_users.py" --url-for "$svc") || exit 1
+    export RABBITMQ_URL
     exec nohup setsid "$bin" </dev/null >"$log" 2>&1 9>&-
   ) &
   echo $! >"$PID_DIR/$svc.pid"

@@ -19,6 +19,12 @@ durable, auto_delete, arguments) and bindings (source, destination, destination 
 key, arguments). RabbitMQ's own objects (the default exchange, amq.*) and transient queues
 (server-named, exclusive or auto-deleted ones) are left out. Users, vhosts and permissions
 are the file's own (they are not part of what services declare) and are kept on --write.
+
+Least privilege (issue 14): the file holds one user per service (no administrator tag) whose
+permissions on "/" are the patterns of shared/src/messaging/permissions.rs, which a Rust test
+(shared::messaging::permissions, the_compose_definitions_grant_what_the_table_says) keeps
+equal; --static checks here that every service has such a user, that none may do everything
+and that guest is absent. Locally, scripts/rabbitmq_users.py makes the same users.
 """
 
 from __future__ import annotations
@@ -264,6 +270,7 @@ def check_file(definitions: dict) -> list[str]:
         for item in definitions.get(kind, []):
             if item.get("vhost") not in vhosts:
                 problems.append(f"{kind[:-1]} {item.get('name') or binding_key(item)}: vhost {item.get('vhost')!r} is not declared")
+    problems += check_least_privilege(definitions)
     declared = normalise(definitions)
     destinations = declared["queue"].keys() | declared["exchange"].keys()
     for key, b in declared["binding"].items():
@@ -277,6 +284,29 @@ def check_file(definitions: dict) -> list[str]:
             continue
         if f"{q['name']}.dlq" not in declared["queue"]:
             problems.append(f"queue {q['name']}: has no {q['name']}.dlq")
+    return problems
+
+
+def check_least_privilege(definitions: dict) -> list[str]:
+    """Each service has a user of its own, which may not do everything; guest is not there."""
+    problems = []
+    users = {u.get("name"): u for u in definitions.get("users", [])}
+    if "guest" in users:
+        problems.append("user guest: no service may use it; leave it out of the definitions")
+    for service in SUITE_SERVICES:
+        user = users.get(service)
+        if user is None:
+            problems.append(f"no user {service}: every service connects as a user of its own")
+            continue
+        if user.get("tags"):
+            problems.append(f"user {service}: tags {user['tags']} (a service needs none)")
+        grants = [p for p in definitions.get("permissions", []) if p.get("user") == service]
+        if not any(p.get("vhost") == "/" for p in grants):
+            problems.append(f"user {service}: no permissions on vhost /")
+        for p in grants:
+            for kind in ("configure", "write", "read"):
+                if p.get(kind) in (".*", "^.*$", ".+", "^.+$"):
+                    problems.append(f"user {service}: {kind} pattern {p.get(kind)!r} allows every resource")
     return problems
 
 

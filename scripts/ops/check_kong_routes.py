@@ -5,11 +5,17 @@ Fails (exit 1, one line per problem) unless:
   - kong.yml is a DB-less declarative config (format 3.0) whose routes keep their path
     (strip_path: false) and whose upstreams are the compose services on their PORT;
   - the gateway plugins the suite relies on are configured: correlation-id (X-Correlation-ID,
-    echoed), rate-limiting (local policy), request-size-limiting, cors, prometheus, and
-    key-auth (with at least one consumer key) or jwt;
+    echoed), request-size-limiting, cors, prometheus;
+  - every route is protected (issue 14): the jwt plugin applies to it (globally, on its
+    service or on the route) keyed on the `iss` claim and verifying exp and nbf, with a
+    consumer credential for the suite's issuer (HS256 with a secret, or RS256/ES256 with a
+    public key); and the rate-limiting plugin applies to it, counting per consumer (local
+    policy). key-auth may not apply as well (a client would need both an API key and a token);
   - every routed path prefix matches at least one path of its service's OpenAPI document;
   - every public path of every service (under /api/; the OpenAPI document and the operators'
-    /api/admin/... excluded) is covered by a route, and Kong (longest prefix wins) sends it to the service serving it.
+    /api/admin/... excluded) is covered by a route, and Kong (longest prefix wins) sends it to the service serving it;
+  - every operation behind a route declares a bearer security requirement in its OpenAPI
+    document (the gateway asks for a token: the contract must say so).
 
 The OpenAPI documents are fetched from running services (GET <base>/api-docs/openapi.json).
 Base URLs: --service NAME=URL (repeatable; URL may also be a local .json file), or the
@@ -48,6 +54,9 @@ SERVICES = {
     "event-store-service": ("EVENTS_URL", "http://127.0.0.1:3008"),
 }
 OPENAPI_PATH = "/api-docs/openapi.json"
+# The `iss` of the suite's tokens (shared::auth::ISSUER): the jwt credential's key.
+ISSUER = "complaint-suite"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 # Operator endpoints stay off the public gateway, like /admin/dead-letters and the probes.
@@ -144,6 +153,7 @@ def check_declarative(kong: dict) -> list[str]:
                 elif not path.startswith("/"):
                     problems.append(f"route {rname}: path {path!r} must start with / (or ~ for a regex)")
 
+    problems += check_protection(kong)
     plugins = {p.get("name"): p.get("config") or {} for p in kong.get("plugins") or []}
     corr = plugins.get("correlation-id")
     if corr is None:
@@ -153,20 +163,67 @@ def check_declarative(kong: dict) -> list[str]:
             problems.append("plugin correlation-id: header_name must be X-Correlation-ID")
         if corr.get("echo_downstream") is not True:
             problems.append("plugin correlation-id: echo_downstream must be true")
-    rate = plugins.get("rate-limiting")
-    if rate is None:
-        problems.append("plugin rate-limiting is missing")
-    elif rate.get("policy") != "local":
-        problems.append("plugin rate-limiting: policy must be local (no database in DB-less mode)")
     for required in ("request-size-limiting", "cors", "prometheus"):
         if required not in plugins:
             problems.append(f"plugin {required} is missing")
-    if "key-auth" not in plugins and "jwt" not in plugins:
-        problems.append("no authentication plugin (key-auth or jwt)")
-    if "key-auth" in plugins:
-        keys = [c for consumer in kong.get("consumers") or [] for c in consumer.get("keyauth_credentials") or []]
-        if not keys:
-            problems.append("key-auth is on but no consumer has a key: nobody could call the API")
+    return problems
+
+
+def route_plugins(kong: dict) -> dict[str, dict[str, dict]]:
+    """Route name -> {plugin name: config} of the plugins that run on it: global ones, those of
+    its service and its own (a plugin on a narrower scope replaces a wider one, as in Kong)."""
+    def scoped(items) -> dict[str, dict]:
+        return {p.get("name"): p.get("config") or {} for p in items or [] if p.get("enabled", True) is not False}
+
+    everywhere = scoped(kong.get("plugins"))
+    effective = {}
+    for service in kong.get("services") or []:
+        on_service = scoped(service.get("plugins"))
+        for route in service.get("routes") or []:
+            effective[route.get("name", "?")] = {**everywhere, **on_service, **scoped(route.get("plugins"))}
+    return effective
+
+
+def check_jwt(config: dict, consumers: list[dict]) -> list[str]:
+    problems = []
+    if config.get("key_claim_name") != "iss":
+        problems.append("key_claim_name must be iss (the credential is the token's issuer)")
+    missing = {"exp", "nbf"} - set(config.get("claims_to_verify") or [])
+    if missing:
+        problems.append(f"claims_to_verify lacks {', '.join(sorted(missing))}")
+    credentials = [c for consumer in consumers for c in consumer.get("jwt_secrets") or []]
+    issuer = [c for c in credentials if c.get("key") == ISSUER]
+    if not issuer:
+        problems.append(f"no consumer has a jwt credential with key {ISSUER!r} (the tokens' iss): every token would get 401")
+    for credential in issuer:
+        algorithm = credential.get("algorithm", "HS256")
+        if algorithm.startswith("HS") and not credential.get("secret"):
+            problems.append(f"the {ISSUER} credential ({algorithm}) has no secret")
+        if algorithm.startswith(("RS", "ES", "PS")) and not credential.get("rsa_public_key"):
+            problems.append(f"the {ISSUER} credential ({algorithm}) has no rsa_public_key")
+    return problems
+
+
+def check_protection(kong: dict) -> list[str]:
+    """Every route requires a token (jwt) and is rate-limited per consumer."""
+    problems = []
+    consumers = kong.get("consumers") or []
+    for route, plugins in route_plugins(kong).items():
+        jwt = plugins.get("jwt")
+        if jwt is None:
+            problems.append(f"route {route}: the jwt plugin does not apply to it (anyone could call it)")
+        else:
+            problems += [f"route {route}: plugin jwt: {p}" for p in check_jwt(jwt, consumers)]
+        if "key-auth" in plugins:
+            problems.append(f"route {route}: key-auth applies too (a client would need an API key and a token)")
+        rate = plugins.get("rate-limiting")
+        if rate is None:
+            problems.append(f"route {route}: the rate-limiting plugin does not apply to it")
+        else:
+            if rate.get("limit_by", "consumer") != "consumer":
+                problems.append(f"route {route}: rate-limiting must count per consumer (limit_by: consumer)")
+            if rate.get("policy") != "local":
+                problems.append(f"route {route}: rate-limiting policy must be local (no database in DB-less mode)")
     return problems
 
 
@@ -208,6 +265,32 @@ def check_routes(kong: dict, documents: dict[str, dict]) -> list[str]:
             _, routed_to, route, prefix = max(matching)
             if routed_to != service:
                 problems.append(f"{path} is served by {service} but route {route} ({prefix}) sends it to {routed_to}")
+
+    for service, document in documents.items():
+        problems += [f"{service}: {p}" for p in unprotected_operations(document)]
+    return problems
+
+
+def unprotected_operations(document: dict) -> list[str]:
+    """Public operations whose OpenAPI document does not require a bearer token."""
+    schemes = ((document.get("components") or {}).get("securitySchemes")) or {}
+    bearer = {
+        name for name, scheme in schemes.items()
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+    }
+    default = document.get("security")
+    problems = []
+    for path, item in (document.get("paths") or {}).items():
+        if not is_public(path):
+            continue
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            requirements = operation.get("security", default) or []
+            # Each requirement is an alternative; an empty one ({}) means "no token needed".
+            if not requirements or any(not (set(r) & bearer) for r in requirements):
+                problems.append(f"{method.upper()} {path} is routed through the gateway (which asks for a token) "
+                                "but its OpenAPI operation does not require the bearer scheme")
     return problems
 
 

@@ -53,6 +53,8 @@ start() {
   local amqp_user=${AMQP_BASE#*://}
   amqp_user=${amqp_user%%[:@]*}
   mgmt PUT "permissions/$vhost/$amqp_user" '{"configure":".*","write":".*","read":".*"}' >/dev/null
+  # The services' own users and the exchanges, as definitions.json makes them at boot.
+  python3 "$ROOT/scripts/rabbitmq_users.py" --vhost "$vhost" || die "could not prepare the broker users"
   {
     echo "export RABBITMQ_VHOST='$vhost'"
     echo "export OPS_SUITE_ID='$id'"
@@ -78,7 +80,8 @@ launch_service() {
   local svc=$1 port=$2 vhost=$3 id=$4
   (
     export PORT=$port LOG_LEVEL=${LOG_LEVEL:-info}
-    export RABBITMQ_URL="$AMQP_BASE/$vhost"
+    RABBITMQ_URL=$(python3 "$ROOT/scripts/rabbitmq_users.py" --url-for "$svc" --vhost "$vhost") || exit 1
+    export RABBITMQ_URL
     export APP_DATABASE__SCHEMA="test_${id}_${svc%%-*}"
     export APP_MONGO__DATABASE="test_$id"
     export APP_REDIS__STREAM_PREFIX="test:${id//_/-}:"

@@ -37,6 +37,13 @@ impl Broker {
     /// without it and `/ready` says so until the first connection is made.
     pub fn start(settings: BrokerSettings, mut topology: Topology) -> Broker {
         topology.work_queue_type = settings.work_queue_type;
+        if settings.connects_as_guest() {
+            tracing::warn!(
+                service = %settings.service_name,
+                "connecting to RabbitMQ as guest, which may do everything: give the service its own \
+                 user (scripts/rabbitmq_users.py, compose/rabbitmq/definitions.json)"
+            );
+        }
         let (link, _) = watch::channel(None);
         let inner = Arc::new(Inner {
             settings,
@@ -147,7 +154,8 @@ async fn connect(inner: &Inner) -> lapin::Result<Connection> {
         .with_connection_name(LongString::from(inner.settings.service_name.as_str()));
     let connection = Connection::connect(&inner.settings.url, properties).await?;
     let channel = connection.create_channel().await?;
-    inner.topology.declare(&channel).await?;
+    let grant = super::permissions::grant(&inner.settings.service_name);
+    inner.topology.declare_as(&channel, grant).await?;
     let _ = channel.close(200, "topology declared".into()).await;
     Ok(connection)
 }

@@ -5,6 +5,7 @@
 mod broker;
 mod consumer;
 pub mod dead_letters;
+pub mod permissions;
 pub mod properties;
 mod publisher;
 mod retry;

@@ -7,7 +7,9 @@ use std::time::Duration;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrokerSettings {
-    /// `amqp://user:pass@host:port/vhost`; read from `RABBITMQ_URL`.
+    /// `amqp://user:pass@host:port/vhost`; read from `RABBITMQ_URL`. The user is the
+    /// service's own, with the permissions of [`permissions`](super::permissions) (never guest,
+    /// which may do everything); the default is for a first local run only.
     pub url: String,
     /// Shown in the management UI; also the `source` of events this process raises itself.
     pub service_name: String,
@@ -38,5 +40,43 @@ impl Default for BrokerSettings {
             retry: RetryPolicy::default(),
             work_queue_type: WorkQueueType::Quorum,
         }
+    }
+}
+
+impl BrokerSettings {
+    /// The broker user `url` names (`None` if it is not an AMQP URL).
+    pub fn user(&self) -> Option<String> {
+        self.url
+            .parse::<lapin::uri::AMQPUri>()
+            .ok()
+            .map(|uri| uri.authority.userinfo.username)
+    }
+
+    /// A service of the suite connecting as guest: it works (guest may do everything), but
+    /// without the least privilege its own user would give.
+    pub fn connects_as_guest(&self) -> bool {
+        super::permissions::grant(&self.service_name).is_some()
+            && self.user().as_deref() == Some("guest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_connecting_as_guest_is_noticed() {
+        let settings = BrokerSettings {
+            service_name: "audit-service".into(),
+            ..BrokerSettings::default()
+        };
+        assert_eq!(settings.user().as_deref(), Some("guest"));
+        assert!(settings.connects_as_guest());
+        let own = BrokerSettings {
+            url: "amqp://audit-service:secret@rabbitmq:5672/%2f".into(),
+            ..settings
+        };
+        assert_eq!(own.user().as_deref(), Some("audit-service"));
+        assert!(!own.connects_as_guest());
     }
 }

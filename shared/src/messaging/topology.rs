@@ -12,7 +12,7 @@
 //!   back into `Q` (again through the default exchange), so a retry reaches only the queue whose
 //!   handler failed, never the other queues bound to the same routing key.
 
-use super::retry::RetryPolicy;
+use super::{permissions::Grant, retry::RetryPolicy};
 use crate::event::exchanges;
 use lapin::{
     options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
@@ -238,21 +238,40 @@ impl Topology {
 
     /// Declares everything on the broker; idempotent, and run again after every reconnect.
     pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        self.declare_as(channel, None).await
+    }
+
+    /// Declares what `grant` may configure and only checks that the rest exists (a passive
+    /// declare needs no permission): the exchanges of other services and of the operator are
+    /// theirs to declare ([`permissions`](super::permissions)). A missing one fails the
+    /// declaration, and the broker's reconnect loop tries again until its owner has made it.
+    /// Without a grant (a user outside the table, such as a test's own), everything is declared.
+    pub async fn declare_as(&self, channel: &Channel, grant: Option<&Grant>) -> lapin::Result<()> {
         let plan = self.declarations();
+        let may_configure = |name: &str| grant.is_none_or(|g| g.may_configure(name));
         let durable_exchange = ExchangeDeclareOptions {
             durable: true,
             ..ExchangeDeclareOptions::default()
+        };
+        let existing_exchange = ExchangeDeclareOptions {
+            passive: true,
+            ..durable_exchange
         };
         for exchange in &plan.exchanges {
             let kind = match exchange.kind {
                 "fanout" => ExchangeKind::Fanout,
                 _ => ExchangeKind::Topic,
             };
+            let options = if may_configure(&exchange.name) {
+                durable_exchange
+            } else {
+                existing_exchange
+            };
             channel
                 .exchange_declare(
                     exchange.name.as_str().into(),
                     kind,
-                    durable_exchange,
+                    options,
                     field_table(&exchange.arguments),
                 )
                 .await?;
@@ -261,16 +280,26 @@ impl Topology {
             durable: true,
             ..QueueDeclareOptions::default()
         };
+        let existing_queue = QueueDeclareOptions {
+            passive: true,
+            ..durable_queue
+        };
         for queue in &plan.queues {
+            let options = if may_configure(&queue.name) {
+                durable_queue
+            } else {
+                existing_queue
+            };
             channel
                 .queue_declare(
                     queue.name.as_str().into(),
-                    durable_queue,
+                    options,
                     field_table(&queue.arguments),
                 )
                 .await?;
         }
-        for (queue, binding) in &plan.bindings {
+        // Binding is part of setting up the queue: the owner of the queue does it.
+        for (queue, binding) in plan.bindings.iter().filter(|(q, _)| may_configure(q)) {
             channel
                 .queue_bind(
                     queue.as_str().into(),

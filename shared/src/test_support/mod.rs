@@ -7,7 +7,7 @@ mod rabbit;
 mod smtp;
 
 pub use metrics::{metrics_grown, metrics_with, Scrape};
-pub use rabbit::TestVhost;
+pub use rabbit::{test_user, TestVhost};
 pub use smtp::{ReceivedMail, SmtpServer};
 
 use crate::{
@@ -48,10 +48,13 @@ pub fn broker(vhost: &TestVhost, service: &str) -> BrokerSettings {
     }
 }
 
-/// [`broker`] with quorum work queues, as deployed.
+/// [`broker`] with quorum work queues, as deployed. A service of the suite connects as its own
+/// broker user, with its production permissions; any other name as the management user.
 pub fn quorum_broker(vhost: &TestVhost, service: &str) -> BrokerSettings {
     BrokerSettings {
-        url: vhost.amqp_url.clone(),
+        url: vhost
+            .amqp_url_as(service)
+            .unwrap_or_else(|| vhost.amqp_url.clone()),
         service_name: service.to_owned(),
         publish_timeout: Duration::from_secs(5),
         reconnect_max_delay: Duration::from_millis(500),

@@ -1,18 +1,37 @@
 //! A RabbitMQ vhost of its own for each test, made through the management API.
+//!
+//! The services under test connect as broker users with the permissions of production
+//! ([`permissions::GRANTS`]): `test.<user>` (say `test.audit-service`), granted the same patterns
+//! on every test vhost, so that every test exercises them. They are named apart from the local
+//! set-up's users so that tests never change the passwords `make up`'s services use. Their
+//! password is the management user's: whoever has that may do everything anyway, and the test
+//! users have permissions on test vhosts only.
 
 use super::{env_or, unique};
+use crate::messaging::{permissions, RetryPolicy, Topology};
 use reqwest::Url;
 use serde_json::json;
 
 #[derive(Clone, Debug)]
 pub struct TestVhost {
     pub name: String,
-    /// `amqp://…/<vhost>`, for the services under test.
+    /// `amqp://…/<vhost>` as the management user (all permissions), for the test's own taps
+    /// and for services the permission table does not know.
     pub amqp_url: String,
+    amqp_base: String,
     management: Url,
     user: String,
     password: String,
 }
+
+/// The broker user tests use for `grant`.
+pub fn test_user(grant: &permissions::Grant) -> String {
+    format!("test.{}", grant.user)
+}
+
+/// The test users exist once per test process (PUT is idempotent, and a reset broker gets
+/// them back on the next run).
+static TEST_USERS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// The management API answers in milliseconds when healthy; a broker stuck on vhost
 /// operations should fail the test with a clear message, not hang it.
@@ -41,11 +60,24 @@ impl TestVhost {
         let name = unique("test-");
         let vhost = TestVhost {
             amqp_url: format!("{amqp_base}/{name}"),
+            amqp_base,
             name,
             management,
             user,
             password,
         };
+        TEST_USERS
+            .get_or_init(|| async {
+                for grant in permissions::GRANTS {
+                    vhost
+                        .put(
+                            &format!("api/users/{}", test_user(&grant)),
+                            json!({"password": vhost.password, "tags": ""}),
+                        )
+                        .await;
+                }
+            })
+            .await;
         vhost
             .put(&format!("api/vhosts/{}", vhost.name), json!({}))
             .await;
@@ -55,7 +87,44 @@ impl TestVhost {
                 json!({"configure": ".*", "write": ".*", "read": ".*"}),
             )
             .await;
+        for grant in permissions::GRANTS {
+            vhost
+                .put(
+                    &format!("api/permissions/{}/{}", vhost.name, test_user(&grant)),
+                    json!(grant.permissions()),
+                )
+                .await;
+        }
+        vhost.declare_shared_exchanges().await;
         vhost
+    }
+
+    /// What the broker's definitions declare at boot in a deployment: every exchange (with the
+    /// unrouted queue), so that a service finds those it does not own, as it would in production.
+    async fn declare_shared_exchanges(&self) {
+        let connection =
+            lapin::Connection::connect(&self.amqp_url, lapin::ConnectionProperties::default())
+                .await
+                .expect("connect to RabbitMQ");
+        let channel = connection.create_channel().await.expect("a channel");
+        Topology::new(RetryPolicy::default())
+            .declare(&channel)
+            .await
+            .expect("declare the exchanges");
+        let _ = connection.close(200, "exchanges declared".into()).await;
+    }
+
+    /// `amqp://…/<vhost>` as the test user of the suite's broker user `user` (for example
+    /// `notification-service`), with exactly its production permissions; `None` if the
+    /// permission table has no such user.
+    pub fn amqp_url_as(&self, user: &str) -> Option<String> {
+        let grant = permissions::grant(user)?;
+        let base = Url::parse(&self.amqp_base).expect("RABBITMQ_URL is a URL");
+        let mut url = base.clone();
+        let _ = url.set_username(&test_user(grant));
+        let _ = url.set_password(Some(&self.password));
+        let base = url.as_str().trim_end_matches('/');
+        Some(format!("{base}/{}", self.name))
     }
 
     async fn put(&self, path: &str, body: serde_json::Value) {

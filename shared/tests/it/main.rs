@@ -2,6 +2,7 @@
 //! and PostgreSQL (a fresh schema per test).
 
 mod http_edge;
+mod least_privilege;
 mod messaging;
 mod outbox;
 mod plans;
