@@ -93,7 +93,8 @@ impl ComplaintEvent {
             | EventType::SagaFailed
             | EventType::SagaCompensated
             | EventType::ErrorDeadLetterQueued
-            | EventType::ErrorManualInterventionRequired => return Ok(None),
+            | EventType::ErrorManualInterventionRequired
+            | EventType::CommandRejected => return Ok(None),
         };
         Ok(Some(event))
     }

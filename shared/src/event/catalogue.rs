@@ -37,6 +37,9 @@ pub enum EventType {
     SagaCompensated,
     ErrorDeadLetterQueued,
     ErrorManualInterventionRequired,
+    /// A command message the domain refused (a rule, a value, a stale `expectedVersion`):
+    /// on `errors.events`, payload [`super::command::CommandRejected`].
+    CommandRejected,
 }
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
@@ -73,6 +76,7 @@ impl EventType {
         Self::SagaCompensated,
         Self::ErrorDeadLetterQueued,
         Self::ErrorManualInterventionRequired,
+        Self::CommandRejected,
     ];
 
     /// The wire name, as in `eventType` and the AMQP `type` property.
@@ -99,6 +103,7 @@ impl EventType {
             Self::SagaCompensated => "SAGA_COMPENSATED",
             Self::ErrorDeadLetterQueued => "ERROR_DEAD_LETTER_QUEUED",
             Self::ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
+            Self::CommandRejected => "COMMAND_REJECTED",
         }
     }
 
@@ -155,7 +160,9 @@ impl EventType {
             | Self::SagaCompleted
             | Self::SagaFailed
             | Self::SagaCompensated => Domain::Saga,
-            Self::ErrorDeadLetterQueued | Self::ErrorManualInterventionRequired => Domain::Errors,
+            Self::ErrorDeadLetterQueued
+            | Self::ErrorManualInterventionRequired
+            | Self::CommandRejected => Domain::Errors,
         }
     }
 }
@@ -216,7 +223,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), EventType::ALL.len());
-        assert_eq!(EventType::ALL.len(), 21);
+        assert_eq!(EventType::ALL.len(), 22);
     }
 
     #[test]
@@ -260,6 +267,7 @@ mod tests {
             ("AUDIT_", exchanges::AUDIT, streams::AUDIT),
             ("SAGA_", exchanges::SAGA, streams::SAGA),
             ("ERROR_", exchanges::ERRORS, streams::ERRORS),
+            ("COMMAND_", exchanges::ERRORS, streams::ERRORS),
         ];
         for &t in EventType::ALL {
             let (_, exchange, stream) = expected
