@@ -296,7 +296,13 @@ mod tests {
             kind: RejectionKind::BusinessRule,
             status: 409,
         };
-        let event = rejected_event(&message, Some("m-1"), &rejection, "corr-1".into(), Utc::now());
+        let event = rejected_event(
+            &message,
+            Some("m-1"),
+            &rejection,
+            "corr-1".into(),
+            Utc::now(),
+        );
         assert_eq!(event.known_type(), Some(EventType::CommandRejected));
         assert_eq!(event.aggregate_id, message.command_id.to_string());
         assert_eq!(event.metadata.version, 1);

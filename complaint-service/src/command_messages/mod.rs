@@ -73,7 +73,10 @@ impl MessageHandler for CommandDesk {
 }
 
 impl CommandDesk {
-    async fn answer(&self, received: &Received<CommandMessage>) -> Result<CommandReply, HandlerError> {
+    async fn answer(
+        &self,
+        received: &Received<CommandMessage>,
+    ) -> Result<CommandReply, HandlerError> {
         let message = &received.message;
         let key = answers::key(message);
         if let Some(reply) = self.kept_reply(message, &key).await? {
@@ -84,12 +87,21 @@ impl CommandDesk {
             Ok(parsed) => parsed,
             Err(invalid) => {
                 return self
-                    .refuse(received, &key, correlation_id, ServiceError::Invalid(invalid))
+                    .refuse(
+                        received,
+                        &key,
+                        correlation_id,
+                        ServiceError::Invalid(invalid),
+                    )
                     .await
             }
         };
         let context = answers::context(message, correlation_id.clone());
-        match self.commands.execute_keyed(id, command, &context, key.clone()).await {
+        match self
+            .commands
+            .execute_keyed(id, command, &context, key.clone())
+            .await
+        {
             Ok(Created::New(result) | Created::Replayed(result)) => Ok(answers::accepted(&result)),
             Err(error) => self.refuse(received, &key, correlation_id, error).await,
         }
@@ -115,7 +127,9 @@ impl CommandDesk {
         }
         answers::kept_reply(message.command_id, kept.status, kept.response)
             .map(Some)
-            .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("a kept answer does not decode: {e}")))
+            .map_err(|e| {
+                HandlerError::Permanent(anyhow::anyhow!("a kept answer does not decode: {e}"))
+            })
     }
 
     /// Answers a failed command: a refusal is kept and announced, the rest is retried or

@@ -7,7 +7,9 @@ use crate::{
 };
 use futures_util::StreamExt;
 use lapin::{
-    options::{BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
+    options::{
+        BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
+    },
     types::FieldTable,
     BasicProperties, Channel, Connection, ConnectionProperties,
 };
@@ -35,10 +37,9 @@ struct Sender {
 
 impl Sender {
     async fn connect(app: &TestApp) -> Sender {
-        let connection =
-            Connection::connect(&app.vhost.amqp_url, ConnectionProperties::default())
-                .await
-                .expect("connect to RabbitMQ");
+        let connection = Connection::connect(&app.vhost.amqp_url, ConnectionProperties::default())
+            .await
+            .expect("connect to RabbitMQ");
         let channel = connection.create_channel().await.expect("a channel");
         channel
             .confirm_select(ConfirmSelectOptions::default())
@@ -79,7 +80,11 @@ impl Sender {
                     .map(|c| c.as_str().to_owned())
                     .unwrap_or_default();
                 let body: Value = serde_json::from_slice(&delivery.data).expect("a JSON reply");
-                sink.lock().unwrap().entry(correlation).or_default().push(body);
+                sink.lock()
+                    .unwrap()
+                    .entry(correlation)
+                    .or_default()
+                    .push(body);
             }
         });
         Sender {
@@ -189,7 +194,10 @@ async fn a_command_published_on_the_exchange_changes_the_complaint() {
     assert_eq!(created["status"], "accepted", "{created}");
     assert_eq!(created["commandId"], create["commandId"]);
     assert_eq!(created["version"], 1);
-    let id = created["id"].as_str().expect("the new complaint's id").to_owned();
+    let id = created["id"]
+        .as_str()
+        .expect("the new complaint's id")
+        .to_owned();
 
     // Fire and forget: the change shows only through the read side.
     sender
@@ -266,7 +274,11 @@ async fn a_command_sent_twice_acts_once_and_gets_the_same_reply() {
         .collect();
     assert_eq!(
         types,
-        ["COMPLAINT_CREATED", "COMPLAINT_ASSIGNED", "COMPLAINT_PROCESSED"]
+        [
+            "COMPLAINT_CREATED",
+            "COMPLAINT_ASSIGNED",
+            "COMPLAINT_PROCESSED"
+        ]
     );
     let assigned = &tap.seen()[1].envelope;
     assert_eq!(
@@ -310,7 +322,11 @@ async fn a_command_the_domain_refuses_is_answered_and_announced_once() {
         .await;
     assert_eq!(invalid["status"], "rejected");
     assert_eq!(invalid["code"], "VALIDATION_FAILED", "{invalid}");
-    let mut stale = command("complaint.assign", Some(&id), json!({ "agentId": "agent-001" }));
+    let mut stale = command(
+        "complaint.assign",
+        Some(&id),
+        json!({ "agentId": "agent-001" }),
+    );
     stale["expectedVersion"] = json!(7);
     let conflict = sender.reply(&sender.request(&stale).await).await;
     assert_eq!(conflict["code"], "VERSION_CONFLICT", "{conflict}");

@@ -10,8 +10,8 @@ use super::{
     command::Command,
     priority::Priority,
     values::{
-        AgentId, Category, ComplaintTitle, Customer, CustomerId, CustomerName, Description,
-        Email, Reason, Resolution, ValidationError,
+        AgentId, Category, ComplaintTitle, Customer, CustomerId, CustomerName, Description, Email,
+        Reason, Resolution, ValidationError,
     },
 };
 

@@ -138,17 +138,12 @@ impl<H: MessageHandler> Deliveries for Messages<H> {
         })
     }
 
-    fn handle_batch(
-        &self,
-        items: &[Self::Item],
-    ) -> impl Future<Output = Vec<Result<(), HandlerError>>> + Send {
-        async move {
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                results.push(self.0.handle(item).await);
-            }
-            results
+    async fn handle_batch(&self, items: &[Self::Item]) -> Vec<Result<(), HandlerError>> {
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            results.push(self.0.handle(item).await);
         }
+        results
     }
 }
 
