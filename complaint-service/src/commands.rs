@@ -59,6 +59,11 @@ impl CommandContext {
         }
     }
 
+    /// A command that brings its own id (a command message's `commandId`).
+    pub fn identified_by(self, command_id: Uuid) -> Self {
+        Self { command_id, ..self }
+    }
+
     pub fn with_user(self, user_id: Option<String>) -> Self {
         Self { user_id, ..self }
     }
@@ -136,7 +141,8 @@ pub struct IdempotencyKey {
     pub request: Value,
 }
 
-/// The answer to a create: new, or the one given before to the same key and request.
+/// The answer to a create (or a keyed command): new, or the one given before to the same key
+/// and request.
 #[derive(Debug)]
 pub enum Created {
     New(CommandResult),
@@ -181,7 +187,7 @@ impl CommandService {
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
         let started = Instant::now();
-        let created = self.create_once(command, context, key).await;
+        let created = self.once(Uuid::now_v7(), command, context, key).await;
         let outcome = match &created {
             Ok(Created::New(_)) => "success",
             Ok(Created::Replayed(_)) => "replayed",
@@ -191,8 +197,31 @@ impl CommandService {
         created
     }
 
-    async fn create_once(
+    /// Runs `command` on complaint `id` (a new one for a create) once per `key`, as
+    /// [`CommandService::create`] does: the key seen before with the same request gets the
+    /// first answer again and nothing is done. Command messages use their `commandId`.
+    pub async fn execute_keyed(
         &self,
+        id: Uuid,
+        command: Command,
+        context: &CommandContext,
+        key: IdempotencyKey,
+    ) -> Result<Created, ServiceError> {
+        let label = label(&command);
+        let started = Instant::now();
+        let done = self.once(id, command, context, Some(key)).await;
+        let outcome = match &done {
+            Ok(Created::New(_)) => "success",
+            Ok(Created::Replayed(_)) => "replayed",
+            Err(error) => error.outcome(),
+        };
+        metrics::command_executed(label, outcome, started.elapsed());
+        done
+    }
+
+    async fn once(
+        &self,
+        id: Uuid,
         command: Command,
         context: &CommandContext,
         key: Option<IdempotencyKey>,
@@ -202,10 +231,7 @@ impl CommandService {
                 return Ok(previous);
             }
         }
-        match self
-            .run(Uuid::now_v7(), command, context, key.as_ref())
-            .await?
-        {
+        match self.run(id, command, context, key.as_ref()).await? {
             Ran::Done(result) => Ok(Created::New(result)),
             Ran::KeyTaken | Ran::AlreadyHandled => match &key {
                 Some(key) => self
@@ -336,7 +362,8 @@ impl CommandService {
         if let Some(key) = key {
             let response = serde_json::to_value(&result)
                 .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
-            if !idempotency::record(&mut tx, &key.key, &key.request, 201, &response).await? {
+            let status = if creating { 201 } else { 200 };
+            if !idempotency::record(&mut tx, &key.key, &key.request, status, &response).await? {
                 return Ok(Ran::KeyTaken);
             }
         }

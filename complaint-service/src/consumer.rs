@@ -1,5 +1,6 @@
 //! The events complaint-service reacts to: the saga keeper's queue (see [`crate::saga`]),
-//! plus the saga clocks (SLA timers, step timeouts). The app wires whatever this module lists,
+//! plus the saga clocks (SLA timers, step timeouts); and the command messages of
+//! `complaints.commands` ([`crate::command_messages`]). The app wires whatever this module lists,
 //! so adding a consumer touches this file only:
 //!
 //! 1. a [`QueueSpec`] in [`queues`] (`complaint-service.<purpose>`, bound to the event types
@@ -25,6 +26,7 @@ use shared::{
 use sqlx::PgPool;
 
 use crate::{
+    command_messages::{self, CommandDesk},
     commands::CommandService,
     config::SagaSettings,
     saga::{self, consumer::SagaKeeper, timers::Clocks},
@@ -32,7 +34,7 @@ use crate::{
 
 /// The work queues of this service.
 pub fn queues() -> Vec<QueueSpec> {
-    vec![saga::consumer::queue()]
+    vec![saga::consumer::queue(), command_messages::queue()]
 }
 
 /// What handlers may use.
@@ -54,6 +56,16 @@ impl Consumers {
         broker.spawn_consumer(
             saga::consumer::QUEUE,
             keeper,
+            &background.tracker,
+            background.shutdown.clone(),
+        );
+        broker.spawn_message_consumer(
+            command_messages::QUEUE,
+            CommandDesk {
+                pool: self.pool.clone(),
+                commands: self.commands.clone(),
+                publisher: broker.publisher(),
+            },
             &background.tracker,
             background.shutdown.clone(),
         );

@@ -95,7 +95,8 @@ impl ComplaintEvent {
             | EventType::ErrorDeadLetterQueued
             | EventType::ErrorManualInterventionRequired
             | EventType::SagaRetried
-            | EventType::SagaAbandoned => return Ok(None),
+            | EventType::SagaAbandoned
+            | EventType::CommandRejected => return Ok(None),
         };
         Ok(Some(event))
     }

@@ -29,6 +29,7 @@ mod event;
 mod evolve;
 mod policy;
 mod priority;
+pub mod requests;
 mod state;
 mod status;
 mod values;

@@ -41,6 +41,9 @@ pub enum EventType {
     SagaRetried,
     /// An operator closed a saga for good, with a reason (payload: [`super::SagaAbandoned`]).
     SagaAbandoned,
+    /// A command message the domain refused (a rule, a value, a stale `expectedVersion`):
+    /// on `errors.events`, payload [`super::command::CommandRejected`].
+    CommandRejected,
 }
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
@@ -79,6 +82,7 @@ impl EventType {
         Self::ErrorManualInterventionRequired,
         Self::SagaRetried,
         Self::SagaAbandoned,
+        Self::CommandRejected,
     ];
 
     /// The wire name, as in `eventType` and the AMQP `type` property.
@@ -107,6 +111,7 @@ impl EventType {
             Self::ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
             Self::SagaRetried => "SAGA_RETRIED",
             Self::SagaAbandoned => "SAGA_ABANDONED",
+            Self::CommandRejected => "COMMAND_REJECTED",
         }
     }
 
@@ -165,7 +170,9 @@ impl EventType {
             | Self::SagaCompensated
             | Self::SagaRetried
             | Self::SagaAbandoned => Domain::Saga,
-            Self::ErrorDeadLetterQueued | Self::ErrorManualInterventionRequired => Domain::Errors,
+            Self::ErrorDeadLetterQueued
+            | Self::ErrorManualInterventionRequired
+            | Self::CommandRejected => Domain::Errors,
         }
     }
 }
@@ -226,7 +233,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), EventType::ALL.len());
-        assert_eq!(EventType::ALL.len(), 23);
+        assert_eq!(EventType::ALL.len(), 24);
     }
 
     #[test]
@@ -270,6 +277,7 @@ mod tests {
             ("AUDIT_", exchanges::AUDIT, streams::AUDIT),
             ("SAGA_", exchanges::SAGA, streams::SAGA),
             ("ERROR_", exchanges::ERRORS, streams::ERRORS),
+            ("COMMAND_", exchanges::ERRORS, streams::ERRORS),
         ];
         for &t in EventType::ALL {
             let (_, exchange, stream) = expected

@@ -7,6 +7,11 @@ pub const AUDIT: &str = "audit.events";
 pub const SAGA: &str = "saga.events";
 pub const ERRORS: &str = "errors.events";
 
+/// Commands, what someone wants done (not what happened): routed by the command's dotted
+/// type (`complaint.assign`) to the service that decides them. Not a domain exchange: no
+/// event travels here, and the consumers of every event (audit, event store) do not bind it.
+pub const COMMANDS: &str = "complaints.commands";
+
 /// Where replayed events are re-published, apart from the live domain exchanges, so a replay
 /// never triggers live side effects (notifications, compensations) by accident.
 pub const REPLAY: &str = "events.replay";

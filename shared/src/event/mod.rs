@@ -8,6 +8,7 @@
 //! [`EventType::routing_key`]) and in which Redis stream it is kept ([`EventType::stream`]).
 
 mod catalogue;
+pub mod command;
 mod envelope;
 pub mod exchanges;
 mod saga;

@@ -7,6 +7,10 @@
 //! re-published to the DLQ with its reason and then acked. Re-publishing is confirmed before
 //! the ack, so a crash in between duplicates a message at worst and never loses it.
 //!
+//! Most queues carry events ([`Handler`], decoded as [`Envelope`]); a queue of commands carries
+//! messages of another shape, handed over with the AMQP properties a reply needs
+//! ([`MessageHandler`], [`Received`]). Both run the same loop, retries and DLQ.
+//!
 //! On shutdown the loop stops taking deliveries, finishes and settles the batch in hand, and
 //! returns; unacked prefetched messages go back to the queue when the channel closes.
 //! When the connection is lost the loop waits for the supervisor's next one and resumes.
@@ -26,6 +30,7 @@ use lapin::{
     types::FieldTable,
     Channel, Consumer,
 };
+use serde::de::DeserializeOwned;
 use std::{future::Future, time::Instant};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -60,12 +65,116 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
+/// A message that is not an event (a command), decoded, with the AMQP properties of its
+/// delivery that an answer needs.
+#[derive(Debug, Clone)]
+pub struct Received<M> {
+    pub message: M,
+    pub message_id: Option<String>,
+    pub correlation_id: Option<String>,
+    /// Where the sender wants the answer (request/reply).
+    pub reply_to: Option<String>,
+}
+
+/// What a service does with the messages of a queue that carries something other than
+/// events. A message that does not decode into `Message` is dead-lettered with the reason.
+pub trait MessageHandler: Send + Sync + 'static {
+    type Message: DeserializeOwned + Send + Sync + 'static;
+
+    fn handle(
+        &self,
+        message: &Received<Self::Message>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// How the loop turns deliveries into calls of a handler: events, or other messages.
+trait Deliveries: Send + Sync + 'static {
+    type Item: Send + Sync;
+
+    /// The delivery's content, or why it cannot be handled (it is dead-lettered).
+    fn decode(delivery: &Delivery) -> Result<Self::Item, String>;
+
+    fn handle_batch(
+        &self,
+        items: &[Self::Item],
+    ) -> impl Future<Output = Vec<Result<(), HandlerError>>> + Send;
+}
+
+struct Events<H>(H);
+
+impl<H: Handler> Deliveries for Events<H> {
+    type Item = Envelope;
+
+    fn decode(delivery: &Delivery) -> Result<Envelope, String> {
+        serde_json::from_slice(&delivery.data)
+            .map_err(|error| format!("not an event envelope: {error}"))
+    }
+
+    fn handle_batch(
+        &self,
+        items: &[Envelope],
+    ) -> impl Future<Output = Vec<Result<(), HandlerError>>> + Send {
+        self.0.handle_batch(items)
+    }
+}
+
+struct Messages<H>(H);
+
+impl<H: MessageHandler> Deliveries for Messages<H> {
+    type Item = Received<H::Message>;
+
+    fn decode(delivery: &Delivery) -> Result<Self::Item, String> {
+        let message = serde_json::from_slice(&delivery.data)
+            .map_err(|error| format!("malformed message: {error}"))?;
+        let properties = &delivery.properties;
+        let text = |value: &Option<lapin::types::ShortString>| {
+            value.as_ref().map(|v| v.as_str().to_owned())
+        };
+        Ok(Received {
+            message,
+            message_id: text(properties.message_id()),
+            correlation_id: text(properties.correlation_id()),
+            reply_to: text(properties.reply_to()),
+        })
+    }
+
+    async fn handle_batch(&self, items: &[Self::Item]) -> Vec<Result<(), HandlerError>> {
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            results.push(self.0.handle(item).await);
+        }
+        results
+    }
+}
+
 impl Broker {
     /// Consumes `queue` (declared by this broker's topology) with `handler` until `shutdown`.
     pub fn spawn_consumer<H: Handler>(
         &self,
         queue: &str,
         handler: H,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) {
+        self.spawn_queue_consumer(queue, Events(handler), tracker, shutdown);
+    }
+
+    /// Consumes `queue`, whose messages are not events, with `handler` until `shutdown`: the
+    /// same loop, retries and DLQ as [`Broker::spawn_consumer`].
+    pub fn spawn_message_consumer<H: MessageHandler>(
+        &self,
+        queue: &str,
+        handler: H,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) {
+        self.spawn_queue_consumer(queue, Messages(handler), tracker, shutdown);
+    }
+
+    fn spawn_queue_consumer<D: Deliveries>(
+        &self,
+        queue: &str,
+        handler: D,
         tracker: &TaskTracker,
         shutdown: CancellationToken,
     ) {
@@ -101,7 +210,7 @@ enum Settlement {
     DeadLetter { kind: &'static str, reason: String },
 }
 
-impl<H: Handler> QueueConsumer<H> {
+impl<H: Deliveries> QueueConsumer<H> {
     async fn run(self) {
         while let Some(link) = self.broker.link(&self.shutdown).await {
             match self.subscribe(&link.connection).await {
@@ -181,14 +290,14 @@ impl<H: Handler> QueueConsumer<H> {
         let mut decoded = Vec::with_capacity(batch.len());
         let mut settlements: Vec<Option<Settlement>> = Vec::with_capacity(batch.len());
         for delivery in &batch {
-            match serde_json::from_slice::<Envelope>(&delivery.data) {
-                Ok(envelope) => {
-                    decoded.push(envelope);
+            match H::decode(delivery) {
+                Ok(item) => {
+                    decoded.push(item);
                     settlements.push(None);
                 }
-                Err(error) => settlements.push(Some(Settlement::DeadLetter {
+                Err(reason) => settlements.push(Some(Settlement::DeadLetter {
                     kind: "undecodable",
-                    reason: format!("not an event envelope: {error}"),
+                    reason,
                 })),
             }
         }

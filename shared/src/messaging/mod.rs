@@ -13,7 +13,7 @@ mod settings;
 pub mod topology;
 
 pub use broker::Broker;
-pub use consumer::{Handler, HandlerError};
+pub use consumer::{Handler, HandlerError, MessageHandler, Received};
 pub use publisher::{Outgoing, PublishError, Publisher};
 pub use retry::{NextStep, RetryPolicy};
 pub use settings::BrokerSettings;

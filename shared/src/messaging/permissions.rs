@@ -25,8 +25,6 @@
 
 use crate::event::exchanges;
 
-/// The command exchange complaint-service consumes (issue 14; declared by complaint-service).
-pub const COMMANDS_EXCHANGE: &str = "complaints.commands";
 /// Operational events every service publishes and event-store and audit consume.
 pub const MONITORING_EXCHANGE: &str = "monitoring.events";
 /// The default exchange, as RabbitMQ names it in permissions.
@@ -73,7 +71,7 @@ const ALL_DOMAIN_AND_MONITORING: [&str; 6] = [
 pub const COMPLAINT_SERVICE: Grant = Grant {
     user: "complaint-service",
     owns_queues: true,
-    declares: &[exchanges::COMPLAINTS, exchanges::SAGA, COMMANDS_EXCHANGE],
+    declares: &[exchanges::COMPLAINTS, exchanges::SAGA, exchanges::COMMANDS],
     publishes: &[
         exchanges::COMPLAINTS,
         exchanges::SAGA,
@@ -84,7 +82,7 @@ pub const COMPLAINT_SERVICE: Grant = Grant {
         exchanges::COMPLAINTS,
         exchanges::NOTIFICATIONS,
         exchanges::AUDIT,
-        COMMANDS_EXCHANGE,
+        exchanges::COMMANDS,
     ],
 };
 
@@ -121,7 +119,7 @@ pub const API_CLIENT: Grant = Grant {
     user: "api-client",
     owns_queues: false,
     declares: &[],
-    publishes: &[COMMANDS_EXCHANGE],
+    publishes: &[exchanges::COMMANDS],
     binds_from: &[],
 };
 

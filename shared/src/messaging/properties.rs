@@ -36,6 +36,17 @@ pub fn for_envelope(envelope: &Envelope) -> BasicProperties {
         .with_timestamp(timestamp)
 }
 
+/// Properties for the answer to a request (request/reply): JSON, transient (a reply whose
+/// requester is gone is worth nothing), with the request's `correlation_id`.
+pub fn for_reply(correlation_id: &str, source: &str, kind: &str) -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_message_id(uuid::Uuid::now_v7().to_string().into())
+        .with_correlation_id(short(correlation_id))
+        .with_type(short(kind))
+        .with_app_id(short(source))
+}
+
 /// A short string, cut to AMQP's 255-byte limit at a character boundary.
 fn short(value: &str) -> ShortString {
     let mut end = value.len().min(255);

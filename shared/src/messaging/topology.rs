@@ -159,7 +159,7 @@ impl Topology {
         exchanges_to_declare.extend(
             exchanges::DOMAIN_EXCHANGES
                 .iter()
-                .chain([&exchanges::REPLAY])
+                .chain([&exchanges::REPLAY, &exchanges::COMMANDS])
                 .map(|name| ExchangeDecl {
                     name: (*name).to_owned(),
                     kind: "topic",
@@ -403,6 +403,19 @@ mod tests {
     }
 
     #[test]
+    fn the_commands_exchange_is_declared_but_not_bound_to_all_events() {
+        let plan = audit_topology().declarations();
+        assert!(plan
+            .exchanges
+            .iter()
+            .any(|e| e.name == exchanges::COMMANDS && e.kind == "topic"));
+        assert!(!plan
+            .bindings
+            .iter()
+            .any(|(_, b)| b.exchange == exchanges::COMMANDS));
+    }
+
+    #[test]
     fn every_domain_exchange_keeps_unroutable_events() {
         let plan = audit_topology().declarations();
         let topic_exchanges: Vec<&ExchangeDecl> = plan
@@ -410,7 +423,7 @@ mod tests {
             .iter()
             .filter(|e| e.kind == "topic")
             .collect();
-        assert_eq!(topic_exchanges.len(), exchanges::DOMAIN_EXCHANGES.len() + 1);
+        assert_eq!(topic_exchanges.len(), exchanges::DOMAIN_EXCHANGES.len() + 2);
         assert!(topic_exchanges.iter().all(|e| e
             .arguments
             .contains(&("alternate-exchange", Arg::Str(UNROUTED.into())))));

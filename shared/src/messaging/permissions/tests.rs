@@ -55,7 +55,7 @@ fn every_exchange_has_exactly_one_declarer() {
         .exchanges
         .iter()
         .map(|e| e.name.as_str())
-        .chain([COMMANDS_EXCHANGE, MONITORING_EXCHANGE]);
+        .chain([exchanges::COMMANDS, MONITORING_EXCHANGE]);
     for name in names {
         let declarers = GRANTS.iter().filter(|g| g.declares.contains(&name)).count()
             + usize::from(OPERATOR_EXCHANGES.contains(&name));
@@ -70,7 +70,7 @@ fn every_exchange_a_service_publishes_to_or_binds_from_exists() {
         .exchanges
         .iter()
         .map(|e| e.name.as_str())
-        .chain([COMMANDS_EXCHANGE, MONITORING_EXCHANGE])
+        .chain([exchanges::COMMANDS, MONITORING_EXCHANGE])
         .collect();
     for grant in GRANTS {
         for exchange in grant.publishes.iter().chain(grant.binds_from) {
