@@ -5,7 +5,7 @@ use crate::{
     agents,
     config::{AgentSettings, Config, DEFAULT_SEED_FILE},
     consumer::{self, ComplaintEvents},
-    delivery::{AnyTransport, DeliverySettings, DeliveryWorker},
+    delivery::{AnyTransport, Circuit, DeliverySettings, DeliveryWorker},
     http, store,
 };
 use anyhow::Context;
@@ -28,6 +28,7 @@ pub struct App {
     pool: PgPool,
     background: Background,
     transport: Arc<AnyTransport>,
+    circuit: Circuit,
     delivery: DeliverySettings,
     relay: RelaySettings,
 }
@@ -40,12 +41,22 @@ impl App {
             .await?;
         load_directory(&pool, &config.agents).await?;
         let transport = Arc::new(AnyTransport::build(&config.delivery)?);
+        let circuit = Circuit::new(
+            config.delivery.transport.as_str(),
+            config.delivery.breaker.clone(),
+        );
         let topology = Topology::new(config.broker.retry.clone()).with_queue(consumer::queue());
         let broker = Broker::start(config.broker.clone(), topology);
         let background = Background::new();
 
         let ops = Operations {
-            readiness: Readiness::new().postgres(&pool).broker(&broker),
+            readiness: Readiness::new()
+                .postgres(&pool)
+                .broker(&broker)
+                .degraded_when(circuit.name(), {
+                    let circuit = circuit.clone();
+                    move || circuit.is_open().then(|| circuit.state().name())
+                }),
             broker: broker.clone(),
             openapi: http::openapi(),
         };
@@ -59,6 +70,7 @@ impl App {
             pool,
             background,
             transport,
+            circuit,
             delivery: config.delivery,
             relay: config.relay,
         })
@@ -85,6 +97,7 @@ impl App {
         DeliveryWorker::spawn(
             self.pool.clone(),
             self.transport.clone(),
+            self.circuit.clone(),
             self.delivery.clone(),
             background,
         );

@@ -154,6 +154,12 @@ async fn an_event_postgres_cannot_store_is_dead_lettered_and_the_rest_of_its_bat
     assert_eq!(alarm["eventType"], "ERROR_DEAD_LETTER_QUEUED");
     assert_eq!(alarm["causationId"], id(&poison));
     assert_eq!(alarm["payload"]["queue"], "audit-service.all-events");
+    // Graded like every error event: a message no retry can store is a validation failure.
+    assert_eq!(alarm["payload"]["severity"], "LOW");
+    assert_eq!(alarm["payload"]["kind"], "VALIDATION");
+    assert_eq!(alarm["payload"]["service"], "audit-service");
+    assert_eq!(alarm["payload"]["retryable"], false);
+    assert_eq!(alarm["payload"]["failingMessage"]["eventId"], id(&poison));
     let dlq = format!("api/queues/{}/audit-service.all-events.dlq", app.vhost.name);
     shared::test_support::eventually("the poison in the DLQ", crate::harness::WAIT, || async {
         let queue = app.vhost.management_get(&dlq).await;

@@ -93,7 +93,12 @@ impl ComplaintEvent {
             | EventType::SagaFailed
             | EventType::SagaCompensated
             | EventType::ErrorDeadLetterQueued
-            | EventType::ErrorManualInterventionRequired => return Ok(None),
+            | EventType::ErrorManualInterventionRequired
+            | EventType::MonitoringConsumerLagHigh
+            | EventType::MonitoringDlqGrowing
+            | EventType::MonitoringCircuitOpened
+            | EventType::MonitoringCircuitClosed
+            | EventType::MonitoringServiceDegraded => return Ok(None),
         };
         Ok(Some(event))
     }

@@ -37,6 +37,11 @@ pub enum EventType {
     SagaCompensated,
     ErrorDeadLetterQueued,
     ErrorManualInterventionRequired,
+    MonitoringConsumerLagHigh,
+    MonitoringDlqGrowing,
+    MonitoringCircuitOpened,
+    MonitoringCircuitClosed,
+    MonitoringServiceDegraded,
 }
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
@@ -47,6 +52,7 @@ enum Domain {
     Audit,
     Saga,
     Errors,
+    Monitoring,
 }
 
 impl EventType {
@@ -73,6 +79,11 @@ impl EventType {
         Self::SagaCompensated,
         Self::ErrorDeadLetterQueued,
         Self::ErrorManualInterventionRequired,
+        Self::MonitoringConsumerLagHigh,
+        Self::MonitoringDlqGrowing,
+        Self::MonitoringCircuitOpened,
+        Self::MonitoringCircuitClosed,
+        Self::MonitoringServiceDegraded,
     ];
 
     /// The wire name, as in `eventType` and the AMQP `type` property.
@@ -99,6 +110,11 @@ impl EventType {
             Self::SagaCompensated => "SAGA_COMPENSATED",
             Self::ErrorDeadLetterQueued => "ERROR_DEAD_LETTER_QUEUED",
             Self::ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
+            Self::MonitoringConsumerLagHigh => "MONITORING_CONSUMER_LAG_HIGH",
+            Self::MonitoringDlqGrowing => "MONITORING_DLQ_GROWING",
+            Self::MonitoringCircuitOpened => "MONITORING_CIRCUIT_OPENED",
+            Self::MonitoringCircuitClosed => "MONITORING_CIRCUIT_CLOSED",
+            Self::MonitoringServiceDegraded => "MONITORING_SERVICE_DEGRADED",
         }
     }
 
@@ -110,6 +126,7 @@ impl EventType {
             Domain::Audit => exchanges::AUDIT,
             Domain::Saga => exchanges::SAGA,
             Domain::Errors => exchanges::ERRORS,
+            Domain::Monitoring => exchanges::MONITORING,
         }
     }
 
@@ -121,6 +138,7 @@ impl EventType {
             Domain::Audit => streams::AUDIT,
             Domain::Saga => streams::SAGA,
             Domain::Errors => streams::ERRORS,
+            Domain::Monitoring => streams::MONITORING,
         }
     }
 
@@ -156,6 +174,11 @@ impl EventType {
             | Self::SagaFailed
             | Self::SagaCompensated => Domain::Saga,
             Self::ErrorDeadLetterQueued | Self::ErrorManualInterventionRequired => Domain::Errors,
+            Self::MonitoringConsumerLagHigh
+            | Self::MonitoringDlqGrowing
+            | Self::MonitoringCircuitOpened
+            | Self::MonitoringCircuitClosed
+            | Self::MonitoringServiceDegraded => Domain::Monitoring,
         }
     }
 }
@@ -216,7 +239,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), EventType::ALL.len());
-        assert_eq!(EventType::ALL.len(), 21);
+        assert_eq!(EventType::ALL.len(), 26);
     }
 
     #[test]
@@ -260,6 +283,7 @@ mod tests {
             ("AUDIT_", exchanges::AUDIT, streams::AUDIT),
             ("SAGA_", exchanges::SAGA, streams::SAGA),
             ("ERROR_", exchanges::ERRORS, streams::ERRORS),
+            ("MONITORING_", exchanges::MONITORING, streams::MONITORING),
         ];
         for &t in EventType::ALL {
             let (_, exchange, stream) = expected

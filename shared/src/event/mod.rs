@@ -9,7 +9,9 @@
 
 mod catalogue;
 mod envelope;
+pub mod errors;
 pub mod exchanges;
+pub mod monitoring;
 pub mod streams;
 
 pub use catalogue::{EventType, UnknownEventType};
