@@ -5,6 +5,7 @@
 mod broker;
 mod consumer;
 pub mod dead_letters;
+mod depths;
 pub mod properties;
 mod publisher;
 mod retry;
@@ -13,6 +14,7 @@ pub mod topology;
 
 pub use broker::Broker;
 pub use consumer::{Handler, HandlerError};
+pub use depths::QueueDepth;
 pub use publisher::{Outgoing, PublishError, Publisher};
 pub use retry::{NextStep, RetryPolicy};
 pub use settings::BrokerSettings;

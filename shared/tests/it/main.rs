@@ -3,6 +3,7 @@
 
 mod http_edge;
 mod messaging;
+mod monitoring;
 mod outbox;
 mod plans;
 mod statement_timeout;
