@@ -14,6 +14,7 @@ use shared::{
     http::{Operations, Readiness},
     lifecycle::Background,
     messaging::{Broker, Topology},
+    monitoring::{Monitor, MonitorSettings},
     outbox::{Relay, RelaySettings},
 };
 use sqlx::PgPool;
@@ -31,6 +32,8 @@ pub struct App {
     circuit: Circuit,
     delivery: DeliverySettings,
     relay: RelaySettings,
+    readiness: Readiness,
+    monitoring: MonitorSettings,
 }
 
 impl App {
@@ -49,14 +52,15 @@ impl App {
         let broker = Broker::start(config.broker.clone(), topology);
         let background = Background::new();
 
-        let ops = Operations {
-            readiness: Readiness::new()
+        let readiness = Readiness::new()
                 .postgres(&pool)
                 .broker(&broker)
                 .degraded_when(circuit.name(), {
                     let circuit = circuit.clone();
                     move || circuit.is_open().then(|| circuit.state().name())
-                }),
+                });
+        let ops = Operations {
+            readiness: readiness.clone(),
             broker: broker.clone(),
             openapi: http::openapi(),
         };
@@ -73,6 +77,8 @@ impl App {
             circuit,
             delivery: config.delivery,
             relay: config.relay,
+            readiness,
+            monitoring: config.monitoring,
         })
     }
 
@@ -99,6 +105,12 @@ impl App {
             self.transport.clone(),
             self.circuit.clone(),
             self.delivery.clone(),
+            background,
+        );
+        Monitor::spawn(
+            &self.broker,
+            self.readiness.clone(),
+            self.monitoring.clone(),
             background,
         );
         Relay::spawn(
