@@ -53,12 +53,12 @@ impl App {
         let background = Background::new();
 
         let readiness = Readiness::new()
-                .postgres(&pool)
-                .broker(&broker)
-                .degraded_when(circuit.name(), {
-                    let circuit = circuit.clone();
-                    move || circuit.is_open().then(|| circuit.state().name())
-                });
+            .postgres(&pool)
+            .broker(&broker)
+            .degraded_when(circuit.name(), {
+                let circuit = circuit.clone();
+                move || circuit.is_open().then(|| circuit.state().name())
+            });
         let ops = Operations {
             readiness: readiness.clone(),
             broker: broker.clone(),

@@ -38,3 +38,8 @@ pub fn compensated(step: Step) {
 pub fn held() {
     metrics::counter!("notifications_held_total").increment(1);
 }
+
+/// Shows the held counter from the start, at zero.
+pub fn none_held_yet() {
+    metrics::counter!("notifications_held_total").increment(0);
+}

@@ -51,7 +51,11 @@ impl Circuit {
                 tracing::warn!(circuit = self.name, %reason, "circuit opened: deliveries wait");
             }
             Some(Change::Closed { after }) => {
-                tracing::info!(circuit = self.name, ?after, "circuit closed: delivering again");
+                tracing::info!(
+                    circuit = self.name,
+                    ?after,
+                    "circuit closed: delivering again"
+                );
             }
             None => {}
         }
@@ -70,7 +74,9 @@ impl Circuit {
     /// The event announcing `change`.
     pub fn announce(&self, change: &Change, now: DateTime<Utc>) -> Envelope {
         let (event_type, state, detail) = match change {
-            Change::Opened { reason } => (EventType::MonitoringCircuitOpened, "OPEN", reason.clone()),
+            Change::Opened { reason } => {
+                (EventType::MonitoringCircuitOpened, "OPEN", reason.clone())
+            }
             Change::Closed { after } => (
                 EventType::MonitoringCircuitClosed,
                 "CLOSED",

@@ -71,6 +71,7 @@ impl DeliveryWorker {
             tracing::warn!("notification delivery is disabled by configuration");
             return;
         }
+        telemetry::none_held_yet();
         let worker = DeliveryWorker {
             pool,
             transport,

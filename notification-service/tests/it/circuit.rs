@@ -97,13 +97,15 @@ async fn mail_waits_while_the_server_is_down_and_goes_out_once_when_it_is_back()
 
     // Exactly once: give a duplicate the time to show up, then count.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    for to in recipients.iter().map(String::as_str).chain(["first@example.com"]) {
+    for to in recipients
+        .iter()
+        .map(String::as_str)
+        .chain(["first@example.com"])
+    {
         assert_eq!(app.smtp.received_by(to).len(), 1, "mail to {to}");
     }
     assert_eq!(
-        app.published
-            .matching("NOTIFICATION_SENT", |_| true)
-            .len(),
+        app.published.matching("NOTIFICATION_SENT", |_| true).len(),
         1 + recipients.len()
     );
     assert_eq!(

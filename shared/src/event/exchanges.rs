@@ -14,4 +14,5 @@ pub const MONITORING: &str = "monitoring.events";
 pub const REPLAY: &str = "events.replay";
 
 /// The domain exchanges, which carry every event of the catalogue (not [`REPLAY`]).
-pub const DOMAIN_EXCHANGES: [&str; 6] = [COMPLAINTS, NOTIFICATIONS, AUDIT, SAGA, ERRORS, MONITORING];
+pub const DOMAIN_EXCHANGES: [&str; 6] =
+    [COMPLAINTS, NOTIFICATIONS, AUDIT, SAGA, ERRORS, MONITORING];

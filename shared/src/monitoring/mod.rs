@@ -83,6 +83,14 @@ impl Monitor {
         if !settings.enabled {
             return;
         }
+        for raised in [
+            EventType::MonitoringConsumerLagHigh,
+            EventType::MonitoringDlqGrowing,
+            EventType::MonitoringServiceDegraded,
+        ] {
+            metrics::counter!("monitoring_events_total", "event_type" => raised.as_str())
+                .increment(0);
+        }
         let monitor = Monitor {
             broker: broker.clone(),
             readiness,

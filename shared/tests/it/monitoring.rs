@@ -151,17 +151,18 @@ impl Watched {
 
 #[tokio::test]
 async fn a_growing_dead_letter_queue_is_announced_once_per_episode() {
-    let watched = watched(
-        Some(Refuse),
-        Readiness::new(),
-        MonitorSettings::default(),
-    )
-    .await;
+    let watched = watched(Some(Refuse), Readiness::new(), MonitorSettings::default()).await;
     watched.publish(1).await;
     watched.dead_letters(1).await;
-    let growing = watched.heard.wait_for(EventType::MonitoringDlqGrowing).await;
+    let growing = watched
+        .heard
+        .wait_for(EventType::MonitoringDlqGrowing)
+        .await;
     assert_eq!(growing.event_data["queue"], QUEUE);
-    assert_eq!(growing.event_data["deadLetterQueue"], format!("{QUEUE}.dlq"));
+    assert_eq!(
+        growing.event_data["deadLetterQueue"],
+        format!("{QUEUE}.dlq")
+    );
     assert_eq!(growing.event_data["service"], "watched-service");
     assert_eq!(growing.metadata.source, "watched-service");
 
