@@ -201,11 +201,11 @@ pub fn register_counters(service: &str) {
     }
 }
 
-/// Counts the `ERROR_*` events among `events` (as published by an outbox relay); events of
-/// other domains, and error events without a classification, are not counted.
+/// Counts the error events among `events` (as published by an outbox relay): those of the
+/// errors domain that carry a classification.
 pub fn count_published(events: &[super::Envelope]) {
     for event in events {
-        if !event.event_type.starts_with("ERROR_") {
+        if event.exchange() != Some(super::exchanges::ERRORS) {
             continue;
         }
         if let Ok(c) = serde_json::from_value::<Classification>(event.event_data.clone()) {
