@@ -74,8 +74,16 @@ impl App {
         }
         .spawn(&broker, &background);
 
+        let readiness = Readiness::new().postgres(&pool).broker(&broker);
+        // MONITORING_* events: consumer lag, a growing DLQ, a dependency down too long.
+        shared::monitoring::Monitor::spawn(
+            &broker,
+            readiness.clone(),
+            shared::monitoring::MonitorSettings::default(),
+            &background,
+        );
         let ops = Operations {
-            readiness: Readiness::new().postgres(&pool).broker(&broker),
+            readiness,
             broker: broker.clone(),
             openapi: http::openapi(),
         };

@@ -79,6 +79,13 @@ impl App {
                     async move { redis.ping().await }
                 }
             });
+        // MONITORING_* events: consumer lag, a growing DLQ, a dependency down too long.
+        shared::monitoring::Monitor::spawn(
+            &broker,
+            readiness.clone(),
+            shared::monitoring::MonitorSettings::default(),
+            &background,
+        );
         let ops = Operations {
             readiness,
             broker: broker.clone(),

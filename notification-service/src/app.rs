@@ -5,7 +5,7 @@ use crate::{
     agents,
     config::{AgentSettings, Config, DEFAULT_SEED_FILE},
     consumer::{self, ComplaintEvents},
-    delivery::{AnyTransport, DeliverySettings, DeliveryWorker},
+    delivery::{AnyTransport, Circuit, DeliverySettings, DeliveryWorker},
     http, store,
 };
 use anyhow::Context;
@@ -14,6 +14,7 @@ use shared::{
     http::{Operations, Readiness},
     lifecycle::Background,
     messaging::{Broker, Topology},
+    monitoring::{Monitor, MonitorSettings},
     outbox::{Relay, RelaySettings},
 };
 use sqlx::PgPool;
@@ -28,8 +29,11 @@ pub struct App {
     pool: PgPool,
     background: Background,
     transport: Arc<AnyTransport>,
+    circuit: Circuit,
     delivery: DeliverySettings,
     relay: RelaySettings,
+    readiness: Readiness,
+    monitoring: MonitorSettings,
 }
 
 impl App {
@@ -40,12 +44,23 @@ impl App {
             .await?;
         load_directory(&pool, &config.agents).await?;
         let transport = Arc::new(AnyTransport::build(&config.delivery)?);
+        let circuit = Circuit::new(
+            config.delivery.transport.as_str(),
+            config.delivery.breaker.clone(),
+        );
         let topology = Topology::new(config.broker.retry.clone()).with_queue(consumer::queue());
         let broker = Broker::start(config.broker.clone(), topology);
         let background = Background::new();
 
+        let readiness = Readiness::new()
+            .postgres(&pool)
+            .broker(&broker)
+            .degraded_when(circuit.name(), {
+                let circuit = circuit.clone();
+                move || circuit.is_open().then(|| circuit.state().name())
+            });
         let ops = Operations {
-            readiness: Readiness::new().postgres(&pool).broker(&broker),
+            readiness: readiness.clone(),
             broker: broker.clone(),
             openapi: http::openapi(),
         };
@@ -59,8 +74,11 @@ impl App {
             pool,
             background,
             transport,
+            circuit,
             delivery: config.delivery,
             relay: config.relay,
+            readiness,
+            monitoring: config.monitoring,
         })
     }
 
@@ -85,7 +103,14 @@ impl App {
         DeliveryWorker::spawn(
             self.pool.clone(),
             self.transport.clone(),
+            self.circuit.clone(),
             self.delivery.clone(),
+            background,
+        );
+        Monitor::spawn(
+            &self.broker,
+            self.readiness.clone(),
+            self.monitoring.clone(),
             background,
         );
         Relay::spawn(

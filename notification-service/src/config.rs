@@ -4,8 +4,8 @@
 use crate::delivery::DeliverySettings;
 use serde::{Deserialize, Serialize};
 use shared::{
-    http::HttpSettings, messaging::BrokerSettings, outbox::RelaySettings,
-    postgres::DatabaseSettings,
+    http::HttpSettings, messaging::BrokerSettings, monitoring::MonitorSettings,
+    outbox::RelaySettings, postgres::DatabaseSettings,
 };
 
 pub const SERVICE: &str = "notification-service";
@@ -20,6 +20,8 @@ pub struct Config {
     pub relay: RelaySettings,
     pub agents: AgentSettings,
     pub delivery: DeliverySettings,
+    /// Raises MONITORING_* events (consumer lag, growing DLQs, dependencies down).
+    pub monitoring: MonitorSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -54,6 +56,7 @@ impl Default for Config {
             relay: RelaySettings::default(),
             agents: AgentSettings::default(),
             delivery: DeliverySettings::default(),
+            monitoring: MonitorSettings::default(),
         }
     }
 }

@@ -33,3 +33,13 @@ pub fn pending(count: i64) {
 pub fn compensated(step: Step) {
     metrics::counter!("notification_compensations_total", "step" => step.as_str()).increment(1);
 }
+
+/// A delivery held back because the mail server's circuit is open.
+pub fn held() {
+    metrics::counter!("notifications_held_total").increment(1);
+}
+
+/// Shows the held counter from the start, at zero.
+pub fn none_held_yet() {
+    metrics::counter!("notifications_held_total").increment(0);
+}

@@ -8,6 +8,7 @@ pub mod http;
 pub mod inbox;
 pub mod lifecycle;
 pub mod messaging;
+pub mod monitoring;
 pub mod outbox;
 pub mod postgres;
 pub mod telemetry;

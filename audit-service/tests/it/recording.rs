@@ -13,7 +13,7 @@ use std::collections::HashSet;
 async fn every_event_published_to_any_exchange_is_in_the_trail_exactly_once() {
     let app = spawn_app().await;
     let corr = correlation();
-    // One event of every type of the catalogue, so all five exchanges carry some…
+    // One event of every type of the catalogue, so every domain exchange carries some…
     let known: Vec<_> = EventType::ALL
         .iter()
         .enumerate()
@@ -53,6 +53,10 @@ async fn every_event_published_to_any_exchange_is_in_the_trail_exactly_once() {
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
     assert!(types.contains("COMPLAINT_ARCHIVED"));
+    // Monitoring episodes and graded errors are in the trail like any other event.
+    assert!(types.contains("MONITORING_CIRCUIT_OPENED"));
+    assert!(types.contains("MONITORING_SERVICE_DEGRADED"));
+    assert!(types.contains("ERROR_MANUAL_INTERVENTION_REQUIRED"));
     assert_eq!(types.len(), EventType::ALL.len() + 1);
 
     let verification = app.verify().await;
@@ -154,6 +158,12 @@ async fn an_event_postgres_cannot_store_is_dead_lettered_and_the_rest_of_its_bat
     assert_eq!(alarm["eventType"], "ERROR_DEAD_LETTER_QUEUED");
     assert_eq!(alarm["causationId"], id(&poison));
     assert_eq!(alarm["payload"]["queue"], "audit-service.all-events");
+    // Graded like every error event: a message no retry can store is a validation failure.
+    assert_eq!(alarm["payload"]["severity"], "LOW");
+    assert_eq!(alarm["payload"]["kind"], "VALIDATION");
+    assert_eq!(alarm["payload"]["service"], "audit-service");
+    assert_eq!(alarm["payload"]["retryable"], false);
+    assert_eq!(alarm["payload"]["failingMessage"]["eventId"], id(&poison));
     let dlq = format!("api/queues/{}/audit-service.all-events.dlq", app.vhost.name);
     shared::test_support::eventually("the poison in the DLQ", crate::harness::WAIT, || async {
         let queue = app.vhost.management_get(&dlq).await;

@@ -7,7 +7,10 @@ use super::model::{Failure, Saga, SagaKind, SagaStatus, Step, StepStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared::event::{Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried};
+use shared::event::{
+    errors::{ErrorKind, ErrorReport, FailingMessage, ManualInterventionRequired},
+    Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried,
+};
 use uuid::Uuid;
 
 pub const ACKNOWLEDGE: &str = "acknowledge-complainant";
@@ -543,17 +546,44 @@ fn fail(
     });
     let announcements = vec![
         announce(EventType::SagaFailed, &saga, Some(step), Some(reason)),
-        announce(
-            EventType::ErrorManualInterventionRequired,
-            &saga,
-            Some(step),
-            Some(reason),
-        ),
+        manual_intervention(&saga, step, reason),
     ];
     Transition {
         saga,
         announcements,
         compensate: None,
+    }
+}
+
+/// ERROR_MANUAL_INTERVENTION_REQUIRED with its classification: a saga that failed while
+/// compensating is a compensation failure, any other a saga failure (both CRITICAL).
+fn manual_intervention(saga: &Saga, step: &str, reason: &str) -> Announcement {
+    let kind = if saga.compensation_event_id.is_some() {
+        ErrorKind::Compensation
+    } else {
+        ErrorKind::Saga
+    };
+    let report = ErrorReport::new(
+        kind,
+        crate::config::SERVICE,
+        FailingMessage {
+            event_id: Some(saga.trigger_event_id.to_string()),
+            aggregate_id: Some(saga.complaint_id.clone()),
+            correlation_id: Some(saga.correlation_id.clone()),
+            ..FailingMessage::default()
+        },
+        ManualInterventionRequired {
+            saga_id: saga.saga_id.to_string(),
+            saga_type: saga.kind.as_str().to_owned(),
+            complaint_id: saga.complaint_id.clone(),
+            status: saga.status.as_str().to_owned(),
+            step: Some(step.to_owned()),
+            reason: Some(reason.to_owned()),
+        },
+    );
+    Announcement {
+        event_type: EventType::ErrorManualInterventionRequired,
+        data: report.to_value(),
     }
 }
 

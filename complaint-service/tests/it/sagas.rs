@@ -353,6 +353,11 @@ async fn a_step_with_no_answer_in_time_fails_the_saga_and_calls_for_a_person() {
     })
     .await;
     assert_eq!(alarm.event_data["complaintId"], json!(id));
+    assert_eq!(alarm.event_data["severity"], "CRITICAL");
+    assert_eq!(alarm.event_data["kind"], "SAGA");
+    assert_eq!(alarm.event_data["service"], "complaint-service");
+    assert_eq!(alarm.event_data["retryable"], false);
+    assert_eq!(alarm.event_data["failingMessage"]["aggregateId"], json!(id));
     background.stop(&watcher).await;
     app.stop().await;
 }

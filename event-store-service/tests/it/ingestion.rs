@@ -228,3 +228,46 @@ async fn metrics_count_what_ingestion_did() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn monitoring_events_are_stored_in_the_monitoring_stream() {
+    let app = spawn_app().await;
+    let episodes: Vec<Envelope> = [
+        EventType::MonitoringConsumerLagHigh,
+        EventType::MonitoringDlqGrowing,
+        EventType::MonitoringCircuitOpened,
+        EventType::MonitoringCircuitClosed,
+        EventType::MonitoringServiceDegraded,
+    ]
+    .into_iter()
+    .map(|t| {
+        Envelope::new(
+            t,
+            "notification-service/smtp",
+            "Circuit",
+            json!({ "service": "notification-service" }),
+            Metadata::new("notification-service", "m".into(), chrono::Utc::now()),
+        )
+    })
+    .collect();
+    // Published as their raisers do: on monitoring.events.
+    assert!(episodes
+        .iter()
+        .all(|e| e.exchange() == Some(exchanges::MONITORING)));
+    app.publisher().await.publish(&episodes).await;
+
+    app.client.wait_for_count(5).await;
+    let stats = app.client.statistics().await;
+    assert_eq!(stats.by_domain_stream["monitoring-stream"], 5);
+    let opened = app.client.all("eventType=MONITORING_CIRCUIT_OPENED").await;
+    assert_eq!(opened.events.len(), 1);
+    // And mirrored to their Redis stream.
+    app.servers.wait_for_mirror(5).await;
+    let mut redis = app.servers.redis().await;
+    let length: u64 = redis::cmd("XLEN")
+        .arg(app.servers.redis_key(shared::event::streams::MONITORING))
+        .query_async(&mut redis)
+        .await
+        .expect("XLEN");
+    assert_eq!(length, 5);
+}

@@ -1,5 +1,6 @@
 //! How notifications are delivered: which transport, its settings, pacing and retries.
 
+use super::breaker::BreakerSettings;
 use crate::retry::RetrySettings;
 use serde::{Deserialize, Serialize};
 use std::{fmt, time::Duration};
@@ -35,6 +36,8 @@ pub struct DeliverySettings {
     #[serde(with = "shared::config::millis")]
     pub poll_interval: Duration,
     pub retry: RetrySettings,
+    /// The circuit breaker on the mail server.
+    pub breaker: BreakerSettings,
 }
 
 impl Default for DeliverySettings {
@@ -49,6 +52,17 @@ impl Default for DeliverySettings {
             concurrency: 32,
             poll_interval: Duration::from_secs(5),
             retry: RetrySettings::default(),
+            breaker: BreakerSettings::default(),
+        }
+    }
+}
+
+impl TransportKind {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Smtp => "smtp",
+            Self::File => "file",
+            Self::Log => "log",
         }
     }
 }

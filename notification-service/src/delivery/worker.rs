@@ -6,8 +6,16 @@
 //!
 //! A crash between a send and the commit leaves the row pending: it is sent again
 //! (at-least-once), which is the price of never losing a message.
+//!
+//! The mail server's circuit breaker ([`Circuit`]) is asked before each round: open, the
+//! worker takes nothing and the notifications wait in the table, untouched (no attempt is
+//! counted, none fails); half-open, it takes one as a probe. A transient failure that finds
+//! the circuit open leaves its row as it was. The episode's edges are announced through the
+//! outbox with the round that saw them.
 
 use super::{
+    breaker::Permit,
+    circuit::Circuit,
     settings::DeliverySettings,
     transport::{AnyTransport, Mail, Transport},
     SendError,
@@ -36,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 pub struct DeliveryWorker {
     pool: PgPool,
     transport: Arc<AnyTransport>,
+    circuit: Circuit,
     settings: DeliverySettings,
     shutdown: CancellationToken,
 }
@@ -45,6 +54,8 @@ enum Outcome {
     Sent(Channel, Step),
     Retry(Channel),
     Failed(Channel, FailureKind),
+    /// Not attempted for good: the circuit is open; the row waits as it was.
+    Held,
 }
 
 impl DeliveryWorker {
@@ -52,6 +63,7 @@ impl DeliveryWorker {
     pub fn spawn(
         pool: PgPool,
         transport: Arc<AnyTransport>,
+        circuit: Circuit,
         settings: DeliverySettings,
         background: &Background,
     ) {
@@ -59,9 +71,11 @@ impl DeliveryWorker {
             tracing::warn!("notification delivery is disabled by configuration");
             return;
         }
+        telemetry::none_held_yet();
         let worker = DeliveryWorker {
             pool,
             transport,
+            circuit,
             settings,
             shutdown: background.shutdown.clone(),
         };
@@ -72,8 +86,19 @@ impl DeliveryWorker {
         let mut wakeups = Wakeups::listen(&self.pool, store::WAKE_CHANNEL_SQL).await;
         let mut failures = 0u32;
         while !self.shutdown.is_cancelled() {
-            let wait = match self.deliver_round().await {
-                Ok(count) if count as i64 >= self.settings.batch_size => {
+            let limit = match self.circuit.permit() {
+                Permit::Deliver => self.settings.batch_size,
+                Permit::Probe => 1,
+                Permit::Wait(pause) => {
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    continue;
+                }
+            };
+            let wait = match self.deliver_round(limit).await {
+                Ok(count) if count as i64 >= limit && !self.circuit.is_open() => {
                     failures = 0;
                     continue; // more are due
                 }
@@ -115,9 +140,9 @@ impl DeliveryWorker {
     }
 
     /// Sends the notifications due now; returns how many it took.
-    async fn deliver_round(&self) -> Result<usize, sqlx::Error> {
+    async fn deliver_round(&self, limit: i64) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let due = store::claim_due(&mut tx, self.settings.batch_size).await?;
+        let due = store::claim_due(&mut tx, limit).await?;
         if due.is_empty() {
             tx.commit().await?;
             return Ok(0);
@@ -135,6 +160,16 @@ impl DeliveryWorker {
         for (notification, (result, took)) in due.iter().zip(attempts) {
             let attempt = notification.attempts + 1;
             let channel = notification.channel;
+            let transient = matches!(result, Err(SendError::Transient(_)));
+            if let Some(change) = self.circuit.record(transient) {
+                published.push(self.circuit.announce(&change, now));
+            }
+            if transient && self.circuit.is_open() {
+                tracing::info!(notification_id = %notification.id, "mail server circuit open; the notification waits");
+                telemetry::attempt(channel, "held", took);
+                outcomes.push(Outcome::Held);
+                continue;
+            }
             match self.settings.retry.after_attempt(attempt, result, now) {
                 Next::Sent => {
                     store::mark_sent(&mut tx, notification.id, attempt, now).await?;
@@ -166,6 +201,7 @@ impl DeliveryWorker {
                 Outcome::Sent(channel, step) => telemetry::sent(channel, step),
                 Outcome::Retry(channel) => telemetry::retried(channel),
                 Outcome::Failed(channel, kind) => telemetry::failed(channel, kind),
+                Outcome::Held => telemetry::held(),
             }
         }
         Ok(due.len())

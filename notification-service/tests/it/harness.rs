@@ -1,10 +1,10 @@
 //! `spawn_app()`: the real service on port 0 with a fresh schema and RabbitMQ vhost, its own
-//! SMTP server, a tap on `notifications.events`, and a typed client.
+//! SMTP server, a tap on `notifications.events` and `monitoring.events`, and a typed client.
 
 use notification_service::{
     app::App,
     config::{Config, SERVICE},
-    delivery::{SmtpSettings, SmtpTls, TransportKind},
+    delivery::{BreakerSettings, SmtpSettings, SmtpTls, TransportKind},
     RetrySettings,
 };
 use reqwest::StatusCode;
@@ -27,7 +27,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub smtp: SmtpServer,
-    /// Every event published on `notifications.events`, in arrival order.
+    /// Every event published on `notifications.events` and `monitoring.events`, in arrival order.
     pub published: EventTap,
     publisher: Publisher,
     shutdown: CancellationToken,
@@ -41,6 +41,8 @@ pub struct Options {
     pub flaky_failures: u32,
     /// Point the service at a port where no SMTP server listens.
     pub smtp_down: bool,
+    /// The circuit breaker on the mail server: quick to open and to probe.
+    pub breaker: BreakerSettings,
 }
 
 impl Default for Options {
@@ -48,6 +50,11 @@ impl Default for Options {
         Self {
             flaky_failures: 2,
             smtp_down: false,
+            breaker: BreakerSettings {
+                consecutive_failures: 3,
+                open_for: Duration::from_millis(300),
+                ..BreakerSettings::default()
+            },
         }
     }
 }
@@ -84,6 +91,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         max: Duration::from_secs(1),
         max_attempts: 5,
     };
+    config.delivery.breaker = options.breaker;
 
     let app = App::build(config).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -95,8 +103,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "the service connects to RabbitMQ"
     );
 
-    // A queue of the test's own on notifications.events, declared before anything is published.
-    let tap = QueueSpec::new("test.notification-events").bind(exchanges::NOTIFICATIONS, "#");
+    // A queue of the test's own on the service's exchanges, declared before anything is published.
+    let tap = QueueSpec::new("test.notification-events")
+        .bind(exchanges::NOTIFICATIONS, "#")
+        .bind(exchanges::MONITORING, "#");
     let tap_settings = test_support::broker(&vhost, "notification-tests");
     let tap_broker = Broker::start(
         tap_settings.clone(),

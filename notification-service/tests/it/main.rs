@@ -3,6 +3,7 @@
 mod acknowledgement;
 mod api;
 mod assignment;
+mod circuit;
 mod complaints;
 mod delivery;
 mod harness;

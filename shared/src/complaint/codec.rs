@@ -96,7 +96,12 @@ impl ComplaintEvent {
             | EventType::ErrorManualInterventionRequired
             | EventType::SagaRetried
             | EventType::SagaAbandoned
-            | EventType::CommandRejected => return Ok(None),
+            | EventType::CommandRejected
+            | EventType::MonitoringConsumerLagHigh
+            | EventType::MonitoringDlqGrowing
+            | EventType::MonitoringCircuitOpened
+            | EventType::MonitoringCircuitClosed
+            | EventType::MonitoringServiceDegraded => return Ok(None),
         };
         Ok(Some(event))
     }

@@ -44,6 +44,11 @@ pub enum EventType {
     /// A command message the domain refused (a rule, a value, a stale `expectedVersion`):
     /// on `errors.events`, payload [`super::command::CommandRejected`].
     CommandRejected,
+    MonitoringConsumerLagHigh,
+    MonitoringDlqGrowing,
+    MonitoringCircuitOpened,
+    MonitoringCircuitClosed,
+    MonitoringServiceDegraded,
 }
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
@@ -54,6 +59,7 @@ enum Domain {
     Audit,
     Saga,
     Errors,
+    Monitoring,
 }
 
 impl EventType {
@@ -83,6 +89,11 @@ impl EventType {
         Self::SagaRetried,
         Self::SagaAbandoned,
         Self::CommandRejected,
+        Self::MonitoringConsumerLagHigh,
+        Self::MonitoringDlqGrowing,
+        Self::MonitoringCircuitOpened,
+        Self::MonitoringCircuitClosed,
+        Self::MonitoringServiceDegraded,
     ];
 
     /// The wire name, as in `eventType` and the AMQP `type` property.
@@ -112,6 +123,11 @@ impl EventType {
             Self::SagaRetried => "SAGA_RETRIED",
             Self::SagaAbandoned => "SAGA_ABANDONED",
             Self::CommandRejected => "COMMAND_REJECTED",
+            Self::MonitoringConsumerLagHigh => "MONITORING_CONSUMER_LAG_HIGH",
+            Self::MonitoringDlqGrowing => "MONITORING_DLQ_GROWING",
+            Self::MonitoringCircuitOpened => "MONITORING_CIRCUIT_OPENED",
+            Self::MonitoringCircuitClosed => "MONITORING_CIRCUIT_CLOSED",
+            Self::MonitoringServiceDegraded => "MONITORING_SERVICE_DEGRADED",
         }
     }
 
@@ -123,6 +139,7 @@ impl EventType {
             Domain::Audit => exchanges::AUDIT,
             Domain::Saga => exchanges::SAGA,
             Domain::Errors => exchanges::ERRORS,
+            Domain::Monitoring => exchanges::MONITORING,
         }
     }
 
@@ -134,6 +151,7 @@ impl EventType {
             Domain::Audit => streams::AUDIT,
             Domain::Saga => streams::SAGA,
             Domain::Errors => streams::ERRORS,
+            Domain::Monitoring => streams::MONITORING,
         }
     }
 
@@ -173,6 +191,11 @@ impl EventType {
             Self::ErrorDeadLetterQueued
             | Self::ErrorManualInterventionRequired
             | Self::CommandRejected => Domain::Errors,
+            Self::MonitoringConsumerLagHigh
+            | Self::MonitoringDlqGrowing
+            | Self::MonitoringCircuitOpened
+            | Self::MonitoringCircuitClosed
+            | Self::MonitoringServiceDegraded => Domain::Monitoring,
         }
     }
 }
@@ -233,7 +256,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), EventType::ALL.len());
-        assert_eq!(EventType::ALL.len(), 24);
+        assert_eq!(EventType::ALL.len(), 29);
     }
 
     #[test]
@@ -278,6 +301,7 @@ mod tests {
             ("SAGA_", exchanges::SAGA, streams::SAGA),
             ("ERROR_", exchanges::ERRORS, streams::ERRORS),
             ("COMMAND_", exchanges::ERRORS, streams::ERRORS),
+            ("MONITORING_", exchanges::MONITORING, streams::MONITORING),
         ];
         for &t in EventType::ALL {
             let (_, exchange, stream) = expected

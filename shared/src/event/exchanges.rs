@@ -6,6 +6,8 @@ pub const NOTIFICATIONS: &str = "notifications.events";
 pub const AUDIT: &str = "audit.events";
 pub const SAGA: &str = "saga.events";
 pub const ERRORS: &str = "errors.events";
+/// Episodes operators should hear of: consumer lag, growing DLQs, open circuits, degraded services.
+pub const MONITORING: &str = "monitoring.events";
 
 /// Commands, what someone wants done (not what happened): routed by the command's dotted
 /// type (`complaint.assign`) to the service that decides them. Not a domain exchange: no
@@ -16,5 +18,6 @@ pub const COMMANDS: &str = "complaints.commands";
 /// never triggers live side effects (notifications, compensations) by accident.
 pub const REPLAY: &str = "events.replay";
 
-/// The five domain exchanges, which carry every event of the catalogue (not [`REPLAY`]).
-pub const DOMAIN_EXCHANGES: [&str; 5] = [COMPLAINTS, NOTIFICATIONS, AUDIT, SAGA, ERRORS];
+/// The domain exchanges, which carry every event of the catalogue (not [`REPLAY`]).
+pub const DOMAIN_EXCHANGES: [&str; 6] =
+    [COMPLAINTS, NOTIFICATIONS, AUDIT, SAGA, ERRORS, MONITORING];

@@ -10,8 +10,10 @@
 mod catalogue;
 pub mod command;
 mod envelope;
+pub mod errors;
 pub mod exchanges;
 mod saga;
+pub mod monitoring;
 pub mod streams;
 
 pub use catalogue::{EventType, UnknownEventType};

@@ -7,11 +7,15 @@ use serde_json::{json, Map, Value};
 use std::{sync::Arc, time::Duration};
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
+type Condition = Arc<dyn Fn() -> Option<&'static str> + Send + Sync>;
 
-/// The named checks `/ready` runs; each must answer within two seconds.
+/// The named checks `/ready` runs; each must answer within two seconds. Besides them, the
+/// conditions that degrade the service without making it unready (a circuit open towards a
+/// mail server: work waits, nothing is lost).
 #[derive(Clone, Default)]
 pub struct Readiness {
     checks: Vec<(&'static str, Check)>,
+    conditions: Vec<(&'static str, Condition)>,
 }
 
 impl Readiness {
@@ -28,6 +32,16 @@ impl Readiness {
             name,
             Arc::new(move || Box::pin(check()) as BoxFuture<'static, bool>),
         ));
+        self
+    }
+
+    /// A condition shown in `/ready`'s detail under `name`: its state, and `degraded: true` when
+    /// `state` says anything other than `ok` ([`None`]). It never makes the service unready.
+    pub fn degraded_when<F>(mut self, name: &'static str, state: F) -> Self
+    where
+        F: Fn() -> Option<&'static str> + Send + Sync + 'static,
+    {
+        self.conditions.push((name, Arc::new(state)));
         self
     }
 
@@ -65,6 +79,18 @@ impl Readiness {
             .collect();
         (all, map)
     }
+
+    /// Each condition's state (`ok` or what it says), and whether any is degraded.
+    pub fn conditions(&self) -> (bool, Map<String, Value>) {
+        let mut degraded = false;
+        let mut map = Map::new();
+        for (name, state) in &self.conditions {
+            let state = state();
+            degraded |= state.is_some();
+            map.insert((*name).to_owned(), Value::from(state.unwrap_or("ok")));
+        }
+        (degraded, map)
+    }
 }
 
 #[derive(Clone)]
@@ -89,18 +115,23 @@ pub async fn health() -> Json<Value> {
 
 /// Every dependency answers.
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
-    (status = 200, description = "Ready; the status of each dependency"),
+    (status = 200, description = "Ready; the status of each dependency, and whether the service is degraded"),
     (status = 503, description = "A dependency is down; the status of each"),
 ))]
 async fn ready(State(probes): State<Probes>) -> impl IntoResponse {
-    let (ready, checks) = probes.readiness.run().await;
+    let (ready, mut checks) = probes.readiness.run().await;
+    let (degraded, conditions) = probes.readiness.conditions();
+    checks.extend(conditions);
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let word = if ready { "ready" } else { "not ready" };
-    (status, Json(json!({ "status": word, "checks": checks })))
+    (
+        status,
+        Json(json!({ "status": word, "degraded": degraded, "checks": checks })),
+    )
 }
 
 /// Prometheus metrics in the text exposition format.

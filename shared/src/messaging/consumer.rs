@@ -22,7 +22,10 @@ use super::{
     retry::NextStep,
     topology::{dlq_name, retry_queue_name},
 };
-use crate::event::{exchanges, Envelope, EventType, Metadata};
+use crate::event::{
+    errors::{self, DeadLetterQueued, ErrorKind, ErrorReport, FailingMessage},
+    exchanges, Envelope, EventType, Metadata,
+};
 use futures_util::{FutureExt, StreamExt};
 use lapin::{
     message::Delivery,
@@ -184,6 +187,7 @@ impl Broker {
             metrics::counter!("messages_dead_lettered_total", "queue" => queue.to_owned(), "kind" => kind)
                 .increment(0);
         }
+        errors::register_counters(&self.settings().service_name);
         let consumer = QueueConsumer {
             broker: self.clone(),
             publisher: self.publisher(),
@@ -444,30 +448,37 @@ impl<H: Deliveries> QueueConsumer<H> {
             .as_ref()
             .map(|e| e.metadata.correlation_id.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let mut metadata = Metadata::new(
-            &self.broker.settings().service_name,
-            correlation_id,
-            chrono::Utc::now(),
-        );
+        let service = &self.broker.settings().service_name;
+        let mut metadata = Metadata::new(service, correlation_id.clone(), chrono::Utc::now());
         metadata.causation_id = original.as_ref().map(|e| e.event_id.to_string());
+        let report = ErrorReport::new(
+            ErrorKind::of_dead_letter(kind),
+            service,
+            FailingMessage {
+                message_id,
+                event_id: original.as_ref().map(|e| e.event_id.to_string()),
+                event_type: original.as_ref().map(|e| e.event_type.clone()),
+                aggregate_id: original.as_ref().map(|e| e.aggregate_id.clone()),
+                correlation_id: Some(correlation_id),
+            },
+            DeadLetterQueued {
+                queue: self.queue.clone(),
+                dead_letter_queue: dlq.to_owned(),
+                failure_kind: kind.to_owned(),
+                reason: reason.to_owned(),
+                attempts,
+            },
+        );
         // Each alarm is a stream of its own (one event, version 1): the event store keeps
         // (stream, version) unique, so alarms must not share a stream.
         let alarm = Envelope::new(
             EventType::ErrorDeadLetterQueued,
             uuid::Uuid::now_v7().to_string(),
             "DeadLetter".to_owned(),
-            serde_json::json!({
-                "queue": self.queue,
-                "deadLetterQueue": dlq,
-                "messageId": message_id,
-                "eventType": original.as_ref().map(|e| e.event_type.clone()),
-                "aggregateId": original.as_ref().map(|e| e.aggregate_id.clone()),
-                "failureKind": kind,
-                "reason": reason,
-                "attempts": attempts,
-            }),
+            report.to_value(),
             metadata,
         );
+        errors::count_raised(report.severity, report.kind, service);
         if let Err(error) = self.publisher.publish(&alarm).await {
             tracing::warn!(%error, exchange = exchanges::ERRORS, "could not raise ERROR_DEAD_LETTER_QUEUED");
         }

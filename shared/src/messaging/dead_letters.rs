@@ -158,7 +158,7 @@ impl Broker {
             .ok_or_else(|| DeadLetterError::UnknownQueue(queue.to_owned()))
     }
 
-    async fn operator_channel(&self) -> Result<Channel, DeadLetterError> {
+    pub(super) async fn operator_channel(&self) -> Result<Channel, DeadLetterError> {
         let link = tokio::time::timeout(
             self.settings().publish_timeout,
             self.link(&CancellationToken::new()),
@@ -171,7 +171,7 @@ impl Broker {
     }
 }
 
-async fn message_count(channel: &Channel, queue: &str) -> Result<u32, DeadLetterError> {
+pub(super) async fn message_count(channel: &Channel, queue: &str) -> Result<u32, DeadLetterError> {
     let declared = channel
         .queue_declare(
             queue.into(),

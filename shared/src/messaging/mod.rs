@@ -6,6 +6,7 @@ mod broker;
 mod consumer;
 pub mod dead_letters;
 pub mod permissions;
+mod depths;
 pub mod properties;
 mod publisher;
 mod retry;
@@ -14,6 +15,7 @@ pub mod topology;
 
 pub use broker::Broker;
 pub use consumer::{Handler, HandlerError, MessageHandler, Received};
+pub use depths::QueueDepth;
 pub use publisher::{Outgoing, PublishError, Publisher};
 pub use retry::{NextStep, RetryPolicy};
 pub use settings::BrokerSettings;

@@ -154,6 +154,8 @@ impl Relay {
             .await?;
         tx.commit().await?;
         metrics::counter!("outbox_relayed_total").increment(rows.len() as u64);
+        // Error events raised through an outbox (a failed saga) are counted once they are out.
+        crate::event::errors::count_published(&envelopes);
         Ok(rows.len())
     }
 

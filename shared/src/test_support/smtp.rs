@@ -16,7 +16,8 @@ const SCRIPT: &str = include_str!("smtp_server.py");
 pub struct SmtpServer {
     pub port: u16,
     dir: PathBuf,
-    _child: Child,
+    flaky_failures: u32,
+    child: Option<Child>,
 }
 
 /// A message as the server received it.
@@ -55,16 +56,38 @@ impl SmtpServer {
         // The script travels inside the crate, so any crate's tests can start it.
         let script = dir.join("smtp_server.py");
         std::fs::write(&script, SCRIPT).expect("write the SMTP server script");
+        let mut server = SmtpServer {
+            port,
+            dir,
+            flaky_failures,
+            child: None,
+        };
+        server.start_again().await;
+        server
+    }
+
+    /// Stops the server (as a crash would): connections are refused until [`Self::start_again`].
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts the server (again) on the same port, keeping the mail received so far.
+    pub async fn start_again(&mut self) {
+        let script = self.dir.join("smtp_server.py");
         let child = Command::new(python())
             .arg(script)
-            .args(["--port", &port.to_string()])
+            .args(["--port", &self.port.to_string()])
             .arg("--dir")
-            .arg(&dir)
-            .args(["--flaky-failures", &flaky_failures.to_string()])
+            .arg(&self.dir)
+            .args(["--flaky-failures", &self.flaky_failures.to_string()])
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("python3 with aiosmtpd runs (pip install aiosmtpd)");
+        self.child = Some(child);
+        let port = self.port;
         eventually(
             "the SMTP server to listen",
             Duration::from_secs(15),
@@ -76,11 +99,6 @@ impl SmtpServer {
             },
         )
         .await;
-        SmtpServer {
-            port,
-            dir,
-            _child: child,
-        }
     }
 
     /// Every message received so far, oldest first.

@@ -4,6 +4,7 @@
 mod http_edge;
 mod least_privilege;
 mod messaging;
+mod monitoring;
 mod outbox;
 mod plans;
 mod statement_timeout;
