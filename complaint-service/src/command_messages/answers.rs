@@ -8,10 +8,8 @@ use serde_json::{json, Value};
 use shared::{
     complaint::{Command, DomainError, ValidationError},
     event::{
-        command::{
-            CommandMessage, CommandRejected, CommandReply, ComplaintCommand, RejectionKind,
-            Severity,
-        },
+        command::{CommandMessage, CommandRejected, CommandReply, ComplaintCommand, RejectionKind},
+        errors::{ErrorKind, ErrorReport, FailingMessage},
         Envelope, EventType, Metadata,
     },
     http::ApiError,
@@ -179,19 +177,22 @@ pub fn rejected_event(
     correlation_id: String,
     now: DateTime<Utc>,
 ) -> Envelope {
-    let data = CommandRejected {
+    let failing = FailingMessage {
+        message_id: message_id.map(str::to_owned),
+        aggregate_id: message.complaint_id.map(|id| id.to_string()),
+        correlation_id: Some(correlation_id.clone()),
+        ..FailingMessage::default()
+    };
+    let detail = CommandRejected {
         command_id: message.command_id,
         command_type: message.command.command_type(),
         complaint_id: message.complaint_id,
         code: rejection.code.clone(),
         reason: rejection.reason.clone(),
-        severity: Severity::Low,
-        kind: rejection.kind,
-        service: SERVICE.to_owned(),
-        retryable: false,
-        message_id: message_id.map(str::to_owned),
+        rejection: rejection.kind,
         causation_id: message.causation_id.clone(),
     };
+    let report = ErrorReport::new(ErrorKind::Validation, SERVICE, failing, detail);
     let metadata = Metadata::new(SERVICE, correlation_id, now)
         .with_version(1)
         .with_causation(message.command_id.to_string());
@@ -203,7 +204,7 @@ pub fn rejected_event(
         EventType::CommandRejected,
         message.command_id.to_string(),
         CommandRejected::AGGREGATE_TYPE,
-        serde_json::to_value(data).unwrap_or(Value::Null),
+        report.to_value(),
         metadata,
     )
 }
@@ -311,9 +312,11 @@ mod tests {
             Some(message.command_id.to_string())
         );
         assert_eq!(event.metadata.user_id.as_deref(), Some("agent-7"));
-        let data: CommandRejected = serde_json::from_value(event.event_data).unwrap();
-        assert_eq!(data.severity, Severity::Low);
+        let data: ErrorReport<CommandRejected> = serde_json::from_value(event.event_data).unwrap();
+        assert_eq!(data.severity, shared::event::errors::Severity::Low);
+        assert_eq!(data.kind, ErrorKind::Validation);
         assert!(!data.retryable);
-        assert_eq!(data.message_id.as_deref(), Some("m-1"));
+        assert_eq!(data.failing_message.message_id.as_deref(), Some("m-1"));
+        assert_eq!(data.detail.rejection, RejectionKind::BusinessRule);
     }
 }

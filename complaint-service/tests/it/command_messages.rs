@@ -354,7 +354,9 @@ async fn a_command_the_domain_refuses_is_answered_and_announced_once() {
     assert_eq!(data["commandType"], "complaint.close");
     assert_eq!(data["complaintId"], id.as_str());
     assert_eq!(data["severity"], "LOW");
-    assert_eq!(data["kind"], "business_rule");
+    assert_eq!(data["kind"], "VALIDATION");
+    assert_eq!(data["rejection"], "business_rule");
+    assert_eq!(data["failingMessage"]["aggregateId"], id.as_str());
     assert_eq!(data["retryable"], false);
     assert_eq!(data["service"], "complaint-service");
     assert_eq!(announced.metadata.correlation_id, close["correlationId"]);

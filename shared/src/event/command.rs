@@ -260,17 +260,6 @@ pub enum CommandReply {
     },
 }
 
-/// How bad an error event is, as the seed classifies failures: validation LOW, transient or
-/// timeout MEDIUM, infrastructure HIGH, saga or compensation CRITICAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
 /// Why the domain refused a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,10 +274,12 @@ pub enum RejectionKind {
     NotFound,
 }
 
-/// The `eventData` of COMMAND_REJECTED. Each rejection is a stream of its own: aggregate type
-/// [`CommandRejected::AGGREGATE_TYPE`], aggregate id the `commandId`, version 1.
+/// What COMMAND_REJECTED says beyond the fields of every error event: its `eventData` is an
+/// [`super::errors::ErrorReport`] of kind VALIDATION (severity LOW, not retryable: the same
+/// command is refused again) around this. Each rejection is a stream of its own: aggregate
+/// type [`CommandRejected::AGGREGATE_TYPE`], aggregate id the `commandId`, version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct CommandRejected {
     pub command_id: Uuid,
     pub command_type: CommandType,
@@ -296,16 +287,8 @@ pub struct CommandRejected {
     pub complaint_id: Option<Uuid>,
     pub code: String,
     pub reason: String,
-    /// LOW: a refusal is the sender's business, not an incident.
-    pub severity: Severity,
-    pub kind: RejectionKind,
-    /// The service that refused it.
-    pub service: String,
-    /// Always false: the same command is refused again (send a new one).
-    pub retryable: bool,
-    /// The AMQP `message_id` of the refused message, if it had one.
-    #[serde(default)]
-    pub message_id: Option<String>,
+    /// Which rule refused it (the error report's `kind` is VALIDATION for all of them).
+    pub rejection: RejectionKind,
     /// The command's own `causationId`, if it named one.
     #[serde(default)]
     pub causation_id: Option<String>,

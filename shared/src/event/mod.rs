@@ -12,8 +12,8 @@ pub mod command;
 mod envelope;
 pub mod errors;
 pub mod exchanges;
-mod saga;
 pub mod monitoring;
+mod saga;
 pub mod streams;
 
 pub use catalogue::{EventType, UnknownEventType};

@@ -5,8 +5,8 @@
 mod broker;
 mod consumer;
 pub mod dead_letters;
-pub mod permissions;
 mod depths;
+pub mod permissions;
 pub mod properties;
 mod publisher;
 mod retry;
