@@ -35,8 +35,8 @@ mod tests {
     use chrono::{DateTime, TimeDelta, Utc};
     use shared::{
         complaint::{
-            decide, AgentId, Category, Command, ComplaintTitle, Customer, CustomerId, CustomerName,
-            Description, Email, Policy, Priority, Status,
+            decide, AgentId, Category, Command, ComplaintTitle, Contact, Customer, CustomerId,
+            CustomerName, Description, Email, Policy, Priority, Status,
         },
         event::Metadata,
     };
@@ -70,7 +70,9 @@ mod tests {
             customer: Customer {
                 id: CustomerId::parse("customer-1").unwrap(),
                 name: CustomerName::parse("Ada Lovelace").unwrap(),
-                email: Email::parse("ada@example.com").unwrap(),
+                contact: Contact {
+                    email: Email::parse("ada@example.com").unwrap(),
+                },
             },
         }
     }

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use shared::complaint::{
-    AgentId, Category, Command, ComplaintTitle, Customer, CustomerId, CustomerName, Description,
-    Email, Priority, Reason, Resolution, ValidationError,
+    AgentId, Category, Command, ComplaintTitle, Contact, Customer, CustomerId, CustomerName,
+    Description, Email, Priority, Reason, Resolution, ValidationError,
 };
 use utoipa::ToSchema;
 
@@ -47,7 +47,9 @@ impl CreateComplaintRequest {
             customer: Customer {
                 id: CustomerId::parse(self.customer.id)?,
                 name: CustomerName::parse(self.customer.name)?,
-                email: Email::parse(self.customer.email)?,
+                contact: Contact {
+                    email: Email::parse(self.customer.email)?,
+                },
             },
         })
     }

@@ -77,7 +77,11 @@ pub struct Applied {
 pub fn apply(views: &mut HashMap<Uuid, Complaint>, events: &[RecordedEvent]) -> Applied {
     let mut applied = Applied::default();
     for recorded in events {
-        let event = match ComplaintEvent::from_parts(&recorded.event_type, &recorded.data) {
+        let event = match ComplaintEvent::from_parts(
+            &recorded.event_type,
+            recorded.metadata.schema_version,
+            &recorded.data,
+        ) {
             Ok(Some(event)) => event,
             Ok(None) => {
                 applied.skipped += 1;

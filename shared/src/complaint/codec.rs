@@ -94,7 +94,9 @@ impl ComplaintEvent {
             EventType::ComplaintResolved => Self::Resolved(decode(known, schema_version, data)?),
             EventType::ComplaintClosed => Self::Closed(decode(known, schema_version, data)?),
             EventType::ComplaintReopened => Self::Reopened(decode(known, schema_version, data)?),
-            EventType::ComplaintPriorityChanged => Self::PriorityChanged(decode(known, schema_version, data)?),
+            EventType::ComplaintPriorityChanged => {
+                Self::PriorityChanged(decode(known, schema_version, data)?)
+            }
             EventType::ComplaintEscalated => Self::Escalated(decode(known, schema_version, data)?),
             EventType::ComplaintCompensationRequired => {
                 Self::CompensationRequired(decode(known, schema_version, data)?)

@@ -56,6 +56,6 @@ pub use priority::Priority;
 pub use state::Complaint;
 pub use status::Status;
 pub use values::{
-    AgentId, Category, ComplaintTitle, Contact, Customer, CustomerId, CustomerName, Description, Email,
-    Reason, Resolution, ValidationError,
+    AgentId, Category, ComplaintTitle, Contact, Customer, CustomerId, CustomerName, Description,
+    Email, Reason, Resolution, ValidationError,
 };

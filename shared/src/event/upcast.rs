@@ -171,8 +171,12 @@ mod tests {
 
     #[test]
     fn v1_data_without_the_fields_a_step_moves_is_malformed() {
-        let error = upcast(EventType::ComplaintCreated, 1, &json!({ "customer": "Ada" }))
-            .unwrap_err();
+        let error = upcast(
+            EventType::ComplaintCreated,
+            1,
+            &json!({ "customer": "Ada" }),
+        )
+        .unwrap_err();
         assert!(matches!(error, UpcastError::Malformed { from: 1, .. }));
         assert!(error.to_string().contains("`customer` is not an object"));
     }

@@ -183,7 +183,9 @@ fn other_and_unknown_types_are_not_complaint_events() {
         "",
     ] {
         assert!(
-            ComplaintEvent::from_parts(name, 1, &data).unwrap().is_none(),
+            ComplaintEvent::from_parts(name, 1, &data)
+                .unwrap()
+                .is_none(),
             "{name}"
         );
     }

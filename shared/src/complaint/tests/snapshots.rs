@@ -16,7 +16,9 @@ fn any_command() -> impl Strategy<Value = Command> {
         Priority::Critical,
     ]);
     prop_oneof![
-        agent.clone().prop_map(|agent_id| Command::Assign { agent_id }),
+        agent
+            .clone()
+            .prop_map(|agent_id| Command::Assign { agent_id }),
         Just(Command::Process),
         Just(Command::Resolve {
             resolution: Resolution::parse("Refunded.").unwrap()
@@ -30,11 +32,13 @@ fn any_command() -> impl Strategy<Value = Command> {
             reason: None
         }),
         Just(Command::Escalate),
-        agent.clone().prop_map(|agent_id| Command::RequireCompensation {
-            agent_id,
-            reason: reason("unreachable"),
-            failed_step: "NOTIFY_ASSIGNEE".into(),
-        }),
+        agent
+            .clone()
+            .prop_map(|agent_id| Command::RequireCompensation {
+                agent_id,
+                reason: reason("unreachable"),
+                failed_step: "NOTIFY_ASSIGNEE".into(),
+            }),
         agent.prop_map(|agent_id| Command::RevertAssignment {
             agent_id,
             reason: reason("unreachable"),
