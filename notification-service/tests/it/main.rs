@@ -6,3 +6,4 @@ mod assignment;
 mod complaints;
 mod delivery;
 mod harness;
+mod schema_versions;
