@@ -10,6 +10,7 @@ mod publishing;
 mod queries;
 mod saga_batches;
 mod sagas;
+mod schema_versions;
 mod snapshots;
 mod tap;
 mod transitions;
