@@ -193,6 +193,27 @@ mod tests {
     }
 
     #[test]
+    fn a_complaint_created_at_schema_version_1_or_2_gives_the_same_view() {
+        let v1 = created();
+        let mut v2 = created();
+        let email = v2.data["customer"].as_object_mut().unwrap().remove("email");
+        v2.data["customer"]["contact"] = json!({ "email": email });
+        v2.metadata.schema_version = 2;
+        let (mut from_v1, mut from_v2) = (HashMap::new(), HashMap::new());
+        apply(&mut from_v1, &[v1.clone()]);
+        apply(&mut from_v2, &[v2]);
+        assert_eq!(from_v1, from_v2);
+        assert_eq!(from_v1[&ID].customer_email, "ada@example.com");
+        // As schema version 2 the old shape is not half-read.
+        let mut mislabelled = v1;
+        mislabelled.metadata.schema_version = 2;
+        assert_eq!(
+            apply(&mut HashMap::new(), &[mislabelled]).undecodable.len(),
+            1
+        );
+    }
+
+    #[test]
     fn replaying_events_already_applied_changes_nothing() {
         let mut views = HashMap::new();
         apply(&mut views, &[created(), assigned(2, "agent-1")]);
