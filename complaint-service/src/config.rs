@@ -28,6 +28,7 @@ pub struct Config {
     pub policy: PolicySettings,
     pub idempotency: IdempotencySettings,
     pub saga: SagaSettings,
+    pub snapshots: SnapshotSettings,
 }
 
 impl Default for Config {
@@ -45,6 +46,7 @@ impl Default for Config {
             policy: PolicySettings::default(),
             idempotency: IdempotencySettings::default(),
             saga: SagaSettings::default(),
+            snapshots: SnapshotSettings::default(),
         }
     }
 }
@@ -148,6 +150,22 @@ impl Default for IdempotencySettings {
         Self {
             retention: Duration::from_secs(24 * 3600),
         }
+    }
+}
+
+/// Snapshots of the aggregate (`complaint_snapshots`), so that a command folds the events
+/// after the latest snapshot rather than the whole stream.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnapshotSettings {
+    /// A command writes a new snapshot once this many events followed the last one
+    /// (`APP_SNAPSHOTS__EVERY`); 0 turns snapshots off (every command folds the whole stream).
+    pub every: u32,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        Self { every: 100 }
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Limits {
     pub fold_max_events: usize,
     /// Events one replay sends.
     pub replay_max_events: u64,
+    /// `/state` keeps a snapshot of a stream every this many events
+    /// (`APP_LIMITS__SNAPSHOT_EVERY`; 0 turns snapshots off).
+    pub snapshot_every: u32,
 }
 
 impl Default for Limits {
@@ -38,6 +41,7 @@ impl Default for Limits {
             small_time_range: read.small_time_range,
             fold_max_events: read.fold_max_events,
             replay_max_events: 10_000,
+            snapshot_every: read.snapshot_every,
         }
     }
 }
@@ -48,6 +52,7 @@ impl Limits {
             scan_window: self.scan_window.max(1),
             small_time_range: self.small_time_range,
             fold_max_events: self.fold_max_events.max(1),
+            snapshot_every: self.snapshot_every,
         }
     }
 }

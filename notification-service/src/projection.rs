@@ -44,7 +44,7 @@ pub fn apply(
             status: Status::Open,
             priority: data.priority,
             customer_name: data.customer.name.to_string(),
-            customer_email: data.customer.email.to_string(),
+            customer_email: data.customer.contact.email.to_string(),
             assignee: None,
             sla_deadline: Some(data.sla_deadline),
             escalation_level: 0,

@@ -12,6 +12,8 @@ mod queries;
 mod saga_batches;
 mod saga_recovery;
 mod sagas;
+mod schema_versions;
+mod snapshots;
 mod tap;
 mod transitions;
 mod validation;

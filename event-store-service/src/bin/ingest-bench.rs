@@ -37,7 +37,7 @@ use event_store_service::{
 use serde_json::json;
 use shared::{
     complaint::{
-        decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Customer,
+        decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Contact, Customer,
         CustomerId, CustomerName, Description, Email, Policy, Priority, Resolution,
     },
     event::{Envelope, EventType, Metadata},
@@ -317,7 +317,9 @@ fn lifecycle(id: &str, closed: bool, start: DateTime<Utc>) -> Vec<Envelope> {
             customer: Customer {
                 id: CustomerId::parse("customer-42").expect(parsed),
                 name: CustomerName::parse("Ada Lovelace").expect(parsed),
-                email: Email::parse("ada@example.com").expect(parsed),
+                contact: Contact {
+                    email: Email::parse("ada@example.com").expect(parsed),
+                },
             },
         },
         Command::Assign {

@@ -11,4 +11,5 @@ mod ingestion;
 mod paging;
 mod process;
 mod replay;
+mod snapshots;
 mod state;

@@ -7,3 +7,4 @@ mod circuit;
 mod complaints;
 mod delivery;
 mod harness;
+mod schema_versions;
