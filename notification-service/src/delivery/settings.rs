@@ -2,7 +2,7 @@
 
 use crate::retry::RetrySettings;
 use serde::{Deserialize, Serialize};
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,17 +101,8 @@ impl Default for SmtpSettings {
     }
 }
 
-/// A secret setting: serialized as is (settings are layered through JSON), never shown by
-/// `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A secret setting (now shared: the token key is one too).
+pub use shared::config::Secret;
 
 #[cfg(test)]
 mod tests {
