@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
+    auth::Principal,
     complaint::{
         decide, evolve, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority, Status,
     },
@@ -18,6 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Refusal},
     config::SERVICE,
     error::ServiceError,
     metrics,
@@ -34,7 +36,11 @@ pub struct CommandContext {
     /// The command's own id: the `causationId` of the events it records.
     pub command_id: Uuid,
     pub correlation_id: String,
+    /// Who acts (a token's `sub`), recorded as the events' `userId`.
     pub user_id: Option<String>,
+    /// The caller whose rights the command is checked against (`access::may_run`); `None`
+    /// for the suite's own commands (sagas, SLA timers).
+    actor: Option<Principal>,
     /// The version the client last saw (`If-Match`); `None` to act on the latest.
     pub expected_version: Option<i64>,
     reacting_to: Option<Reaction>,
@@ -54,13 +60,19 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id,
             user_id: None,
+            actor: None,
             expected_version: None,
             reacting_to: None,
         }
     }
 
-    pub fn with_user(self, user_id: Option<String>) -> Self {
-        Self { user_id, ..self }
+    /// A command of `actor`: recorded as its `sub`, allowed only as its roles allow.
+    pub fn by(self, actor: Principal) -> Self {
+        Self {
+            user_id: Some(actor.subject.clone()),
+            actor: Some(actor),
+            ..self
+        }
     }
 
     pub fn expecting(self, expected_version: Option<i64>) -> Self {
@@ -77,6 +89,7 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id: event.metadata.correlation_id.clone(),
             user_id: event.metadata.user_id.clone(),
+            actor: None,
             expected_version: None,
             reacting_to: Some(Reaction {
                 consumer,
@@ -197,6 +210,8 @@ impl CommandService {
         context: &CommandContext,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
+        // Before a replay too: an answer given to one caller is not another's to read.
+        authorize(context, Uuid::nil(), &command, &Complaint::empty(""))?;
         if let Some(key) = &key {
             if let Some(previous) = self.previous_answer(key).await? {
                 return Ok(previous);
@@ -302,6 +317,7 @@ impl CommandService {
         } else {
             fold(id, events::load_stream(&mut tx, id).await?)?
         };
+        authorize(context, id, &command, &state)?;
         if let Some(expected) = context.expected_version {
             if state.exists() && expected != state.version {
                 return Err(ServiceError::VersionConflict {
@@ -344,6 +360,22 @@ impl CommandService {
         self.signals.wake();
         Ok(Ran::Done(result))
     }
+}
+
+/// The caller's rights on `state` ([`access::may_run`]); the suite's own commands pass.
+fn authorize(
+    context: &CommandContext,
+    id: Uuid,
+    command: &Command,
+    state: &Complaint,
+) -> Result<(), ServiceError> {
+    let Some(actor) = &context.actor else {
+        return Ok(());
+    };
+    access::may_run(actor, command, state).map_err(|refusal| match refusal {
+        Refusal::Hidden => ServiceError::NotFound(id),
+        Refusal::Forbidden(reason) => ServiceError::Forbidden(reason),
+    })
 }
 
 /// The complaint its stream describes. An event type this build does not know still counts

@@ -5,6 +5,7 @@
 //! - Read side: [`projection`] folds the event store into views; [`queries`] reads only them.
 //! - [`consumer`] lists the events the service reacts to; [`app`] wires it all.
 
+pub mod access;
 pub mod app;
 pub mod commands;
 pub mod config;

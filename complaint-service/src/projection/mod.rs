@@ -43,7 +43,7 @@ pub struct TimelineEntry {
     #[schema(example = "COMPLAINT_ASSIGNED")]
     pub event_type: String,
     pub occurred_at: DateTime<Utc>,
-    /// Who asked for it (the `X-User-Id` of the command), if known.
+    /// Who asked for it (the `sub` of the caller's token), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub correlation_id: String,

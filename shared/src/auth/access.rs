@@ -135,7 +135,11 @@ impl Access {
 }
 
 fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -159,9 +163,10 @@ pub fn unauthenticated(error: &AuthError) -> Response {
     } else {
         r#"Bearer realm="complaint-suite", error="invalid_token""#
     };
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     response
 }
 
@@ -195,6 +200,9 @@ mod tests {
     fn templates_match_whatever_their_parameters_are_called() {
         assert!(same_template("/api/sagas/{saga_id}", "/api/sagas/{sagaId}"));
         assert!(!same_template("/api/sagas/{id}", "/api/sagas/{id}/steps"));
-        assert!(!same_template("/api/complaints/statistics", "/api/complaints/{id}"));
+        assert!(!same_template(
+            "/api/complaints/statistics",
+            "/api/complaints/{id}"
+        ));
     }
 }

@@ -51,14 +51,12 @@ impl Keys {
         }
         let pem = match (&settings.public_key_pem, &settings.public_key_path) {
             (Some(pem), _) if !pem.is_empty() => Some(pem.clone()),
-            (_, Some(path)) if !path.is_empty() => {
-                Some(
-                    std::fs::read_to_string(path).map_err(|source| KeyError::File {
-                        path: path.clone(),
-                        source,
-                    })?,
-                )
-            }
+            (_, Some(path)) if !path.is_empty() => Some(std::fs::read_to_string(path).map_err(
+                |source| KeyError::File {
+                    path: path.clone(),
+                    source,
+                },
+            )?),
             _ => None,
         };
         if let Some(pem) = pem {
@@ -75,7 +73,10 @@ impl Keys {
     }
 
     /// The key and algorithm for a token whose header names `kid`; `None` if no key fits.
-    pub async fn find(&self, kid: Option<&str>) -> Result<Option<(DecodingKey, Algorithm)>, JwksError> {
+    pub async fn find(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<Option<(DecodingKey, Algorithm)>, JwksError> {
         match self {
             Keys::Static(key, algorithm) => Ok(Some((key.clone(), *algorithm))),
             Keys::Jwks(jwks) => jwks.find(kid).await,

@@ -31,10 +31,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("a handler asked for the caller on an unguarded route"))
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
+            ApiError::internal("a handler asked for the caller on an unguarded route")
+        })
     }
 }

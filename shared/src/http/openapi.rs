@@ -6,10 +6,10 @@
 use super::error::{ErrorBody, ErrorContent};
 use crate::auth::Access;
 use utoipa::openapi::{
-    security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     path::{Operation, Parameter, ParameterIn},
     response::{Response, ResponseBuilder},
     schema::{Schema, SchemaType, Type},
+    security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     ContentBuilder, OpenApi, Ref, RefOr,
 };
 
@@ -59,10 +59,7 @@ pub fn document_security(openapi: &mut OpenApi, access: &Access) -> Vec<String> 
                 missing.push(format!("{method} {path}"));
                 continue;
             };
-            operation.security = Some(vec![SecurityRequirement::new(
-                BEARER,
-                Vec::<String>::new(),
-            )]);
+            operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             let note = format!("Roles: {}.", names.join(", "));
             operation.description = Some(match operation.description.take() {
@@ -75,7 +72,11 @@ pub fn document_security(openapi: &mut OpenApi, access: &Access) -> Vec<String> 
                 "No bearer token, or one that is malformed, expired, not yet valid, badly \
                  signed or for another issuer or audience (WWW-Authenticate: Bearer)",
             );
-            add(operation, "403", "The token's roles do not allow this request");
+            add(
+                operation,
+                "403",
+                "The token's roles do not allow this request",
+            );
         }
     }
     missing
