@@ -57,6 +57,7 @@ impl Reply {
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
     let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -88,7 +89,7 @@ pub async fn spawn_app() -> TestApp {
         pool,
         publisher: publishing_broker.publisher(),
         publishing_broker,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         shutdown,
         running,
     }

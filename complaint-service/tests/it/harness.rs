@@ -52,6 +52,7 @@ impl Reply {
 
 pub fn test_config(vhost: &TestVhost) -> Config {
     let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -87,7 +88,7 @@ pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
         address,
         config,
         vhost,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         shutdown,
         running,
     }

@@ -62,6 +62,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let vhost = TestVhost::create().await;
 
     let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -117,7 +118,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         smtp,
         published,
         publisher: tap_broker.publisher(),
