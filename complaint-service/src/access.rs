@@ -61,9 +61,11 @@ pub fn may_run(actor: &Principal, command: &Command, state: &Complaint) -> Resul
             }
         }
         // The sagas' own commands: no user issues them.
-        Command::Escalate | Command::RequireCompensation { .. } | Command::RevertAssignment { .. } => {
-            Err(Refusal::Forbidden("only the suite itself issues this command"))
-        }
+        Command::Escalate
+        | Command::RequireCompensation { .. }
+        | Command::RevertAssignment { .. } => Err(Refusal::Forbidden(
+            "only the suite itself issues this command",
+        )),
     }
 }
 
@@ -172,9 +174,20 @@ mod tests {
     #[test]
     fn an_agent_processes_only_what_is_assigned_to_it() {
         let agent = principal(&[Role::Agent], None, Some("agent-1"));
-        assert_eq!(may_run(&agent, &Command::Process, &complaint("c-1", Some("agent-1"))), Ok(()));
+        assert_eq!(
+            may_run(
+                &agent,
+                &Command::Process,
+                &complaint("c-1", Some("agent-1"))
+            ),
+            Ok(())
+        );
         assert!(matches!(
-            may_run(&agent, &Command::Process, &complaint("c-1", Some("agent-2"))),
+            may_run(
+                &agent,
+                &Command::Process,
+                &complaint("c-1", Some("agent-2"))
+            ),
             Err(Refusal::Forbidden(_))
         ));
     }
@@ -195,10 +208,16 @@ mod tests {
     #[test]
     fn an_agent_reads_everything_but_customers_addresses() {
         let agent = read_scope(&principal(&[Role::Agent], None, Some("a")));
-        assert_eq!(agent.redact(complaint("c-1", None)).customer_email, "a***@example.com");
+        assert_eq!(
+            agent.redact(complaint("c-1", None)).customer_email,
+            "a***@example.com"
+        );
         let own = read_scope(&principal(&[Role::Customer], Some("c-1"), None));
         assert!(own.shows(&complaint("c-1", None)));
         assert!(!own.shows(&complaint("c-2", None)));
-        assert_eq!(own.redact(complaint("c-1", None)).customer_email, "ada@example.com");
+        assert_eq!(
+            own.redact(complaint("c-1", None)).customer_email,
+            "ada@example.com"
+        );
     }
 }

@@ -8,8 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use shared::{
-    complaint::Command,
     auth::Principal,
+    complaint::Command,
     http::{ApiError, CorrelationId, ErrorBody, Json, OptionalJson},
 };
 use uuid::Uuid;
@@ -152,7 +152,15 @@ pub async fn process(
     command_headers: CommandHeaders,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(&state, id, correlation, principal, command_headers, Command::Process).await
+    transition(
+        &state,
+        id,
+        correlation,
+        principal,
+        command_headers,
+        Command::Process,
+    )
+    .await
 }
 
 /// Records the resolution (IN_PROGRESS → RESOLVED).
@@ -193,7 +201,15 @@ pub async fn close(
     command_headers: CommandHeaders,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(&state, id, correlation, principal, command_headers, Command::Close).await
+    transition(
+        &state,
+        id,
+        correlation,
+        principal,
+        command_headers,
+        Command::Close,
+    )
+    .await
 }
 
 /// Reopens a resolved or closed complaint within the reopen window (back to its assignee,

@@ -100,7 +100,11 @@ pub async fn list(
         ReadScope::All { .. } => {}
         // A customer's list is its own complaints, whatever `customer` it asked for.
         ReadScope::OwnComplaints(customer) => {
-            if filter.customer.as_ref().is_some_and(|asked| asked != customer) {
+            if filter
+                .customer
+                .as_ref()
+                .is_some_and(|asked| asked != customer)
+            {
                 return Ok(Json(ComplaintPage {
                     items: Vec::new(),
                     next_cursor: None,

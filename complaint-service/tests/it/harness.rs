@@ -115,6 +115,11 @@ impl TestApp {
             .expect("the app stops cleanly");
     }
 
+    /// A client that sends no token (the harness's own sends one on every request).
+    pub fn client_without_token(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
     pub async fn pool(&self) -> PgPool {
         shared::postgres::connect(&self.config.database)
             .await
