@@ -151,12 +151,16 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the service answers");
+        self.get_as(path, None).await
+    }
+
+    /// `GET path` with `authorization` instead of the harness's all-roles token.
+    pub async fn get_as(&self, path: &str, authorization: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("the service answers");
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)

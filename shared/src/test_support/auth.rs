@@ -58,3 +58,28 @@ pub fn client_with(token: &str) -> reqwest::Client {
         .build()
         .unwrap_or_default()
 }
+
+/// The columns of an authorization matrix: each role, then no token at all.
+pub const CALLERS: [&str; 6] = [
+    "customer",
+    "agent",
+    "supervisor",
+    "auditor",
+    "admin",
+    "none",
+];
+
+/// The `Authorization` value of a matrix column: a token of that one role (the customer is
+/// `customer`, the agent `agent`), or an empty header for `none`.
+pub fn header_for(caller: &str, customer: &str, agent: &str) -> String {
+    let spec = match caller {
+        "customer" => TokenSpec::new(customer, &[Role::Customer]).customer(customer),
+        "agent" => TokenSpec::new(agent, &[Role::Agent]).agent(agent),
+        "none" => return String::new(),
+        role => match Role::parse(role) {
+            Some(role) => TokenSpec::new(format!("test-{role}"), &[role]),
+            None => return String::new(),
+        },
+    };
+    bearer(&token(&spec))
+}
