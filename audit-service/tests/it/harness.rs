@@ -107,12 +107,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let response = self
+        self.request_as(reqwest::Method::GET, path, None).await
+    }
+
+    /// `method path` with `authorization` instead of the harness's all-roles token.
+    pub async fn request_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> Reply {
+        let mut request = self
             .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the app answers");
+            .request(method, format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("the app answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
         let body =

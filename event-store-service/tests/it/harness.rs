@@ -209,7 +209,21 @@ impl Client {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.request_as(method, path, body, None).await
+    }
+
+    /// A request with `authorization` instead of the harness's all-roles token.
+    pub async fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        authorization: Option<&str>,
+    ) -> Reply {
         let mut request = self.http.request(method, format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
