@@ -17,7 +17,7 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
         (
             Method::GET,
             "/api/audit/trail/c-1".into(),
-            [403, 403, 403, 200, 403, 401],
+            [403, 403, 403, 404, 403, 401],
         ),
         (
             Method::GET,
@@ -32,7 +32,7 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
         (
             Method::GET,
             "/api/audit/correlation/corr-1".into(),
-            [403, 403, 403, 200, 403, 401],
+            [403, 403, 403, 404, 403, 401],
         ),
         (
             Method::GET,

@@ -21,7 +21,7 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             Method::GET,
             "/api/events/stream/Complaint-c-1".into(),
             None,
-            [403, 403, 403, 200, 403, 401],
+            [403, 403, 403, 404, 403, 401],
         ),
         (
             Method::GET,
