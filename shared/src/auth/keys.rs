@@ -98,6 +98,8 @@ fn static_pem(pem: &[u8]) -> Result<Keys, KeyError> {
 pub enum JwksError {
     #[error("fetching the JWKS: {0}")]
     Fetch(#[from] reqwest::Error),
+    #[error("the JWKS has not been fetched yet, or has no usable key")]
+    NoKeys,
 }
 
 /// The provider's keys by `kid`, fetched again every `refresh`, or when a token names an
@@ -163,6 +165,10 @@ impl Jwks {
                 // Keep answering with the keys we have; the next refresh tries again.
                 tracing::warn!(%error, url = %self.url, "auth: the JWKS could not be refreshed");
             }
+        }
+        if cache.keys.is_empty() {
+            // Nothing to check against: the provider's fault (or ours), not the caller's.
+            return Err(JwksError::NoKeys);
         }
         Ok(cache.keys.get(kid).cloned())
     }

@@ -47,7 +47,11 @@ fn run() -> Result<String, String> {
     let roles: Vec<Role> = roles
         .split(',')
         .filter(|r| !r.trim().is_empty())
-        .map(|r| Role::parse(r.trim()).ok_or(format!("unknown role {r:?}; roles: customer, agent, supervisor, auditor, admin")))
+        .map(|r| {
+            Role::parse(r.trim()).ok_or(format!(
+                "unknown role {r:?}; roles: customer, agent, supervisor, auditor, admin"
+            ))
+        })
         .collect::<Result<_, _>>()?;
     if roles.is_empty() || sub.trim().is_empty() {
         return Err("usage: token --role ROLE[,ROLE] --sub SUBJECT [--customer-id ID] [--agent-id ID] [--hours N]".into());
@@ -67,7 +71,9 @@ fn run() -> Result<String, String> {
     if let Ok(audience) = std::env::var("APP_AUTH__AUDIENCE") {
         settings.audience = audience;
     }
-    settings.hs256_secret = settings.hs256_secret.map(|Secret(s)| Secret(s.trim().to_owned()));
+    settings.hs256_secret = settings
+        .hs256_secret
+        .map(|Secret(s)| Secret(s.trim().to_owned()));
     Ok(mint(&spec, &settings))
 }
 
