@@ -23,9 +23,8 @@ pub fn may_run(actor: &Principal, command: &Command, state: &Complaint) -> Resul
     let supervisor = actor.has(Role::Supervisor);
     match command {
         Command::Create { customer, .. } => {
-            if supervisor || actor.has(Role::Agent) {
-                Ok(())
-            } else if actor.customer_id.as_deref() == Some(customer.id.as_str()) {
+            let staff = supervisor || actor.has(Role::Agent);
+            if staff || actor.customer_id.as_deref() == Some(customer.id.as_str()) {
                 Ok(())
             } else {
                 Err(Refusal::Forbidden(
