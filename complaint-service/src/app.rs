@@ -85,6 +85,10 @@ impl App {
             readiness,
             broker: broker.clone(),
             openapi: http::openapi(),
+            access: shared::auth::Access::new(
+                shared::auth::Verifier::new(&config.auth).await?,
+                http::ACCESS,
+            ),
         };
         let api = http::router(http::ApiState {
             commands,

@@ -8,6 +8,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
+    auth::Principal,
     complaint::{
         decide, evolve, snapshot, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority,
         Status,
@@ -20,6 +21,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Refusal},
     config::SERVICE,
     error::ServiceError,
     metrics,
@@ -36,7 +38,11 @@ pub struct CommandContext {
     /// The command's own id: the `causationId` of the events it records.
     pub command_id: Uuid,
     pub correlation_id: String,
+    /// Who acts (a token's `sub`), recorded as the events' `userId`.
     pub user_id: Option<String>,
+    /// The caller whose rights the command is checked against (`access::may_run`); `None`
+    /// for the suite's own commands (sagas, SLA timers).
+    actor: Option<Principal>,
     /// The version the client last saw (`If-Match`); `None` to act on the latest.
     pub expected_version: Option<i64>,
     reacting_to: Option<Reaction>,
@@ -56,6 +62,7 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id,
             user_id: None,
+            actor: None,
             expected_version: None,
             reacting_to: None,
         }
@@ -66,8 +73,19 @@ impl CommandContext {
         Self { command_id, ..self }
     }
 
+    /// A command recorded as `user_id`'s, with no token to check: a command message, whose
+    /// sender RabbitMQ's permissions on `complaints.commands` vouch for.
     pub fn with_user(self, user_id: Option<String>) -> Self {
         Self { user_id, ..self }
+    }
+
+    /// A command of `actor`: recorded as its `sub`, allowed only as its roles allow.
+    pub fn by(self, actor: Principal) -> Self {
+        Self {
+            user_id: Some(actor.subject.clone()),
+            actor: Some(actor),
+            ..self
+        }
     }
 
     pub fn expecting(self, expected_version: Option<i64>) -> Self {
@@ -84,6 +102,7 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id: event.metadata.correlation_id.clone(),
             user_id: event.metadata.user_id.clone(),
+            actor: None,
             expected_version: None,
             reacting_to: Some(Reaction {
                 consumer,
@@ -245,6 +264,8 @@ impl CommandService {
         context: &CommandContext,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
+        // Before a replay too: an answer given to one caller is not another's to read.
+        authorize(context, Uuid::nil(), &command, &Complaint::empty(""))?;
         if let Some(key) = &key {
             if let Some(previous) = self.previous_answer(key).await? {
                 return Ok(previous);
@@ -353,6 +374,7 @@ impl CommandService {
         } else {
             self.load(&mut tx, id).await?
         };
+        authorize(context, id, &command, &state)?;
         if let Some(expected) = context.expected_version {
             if state.exists() && expected != state.version {
                 return Err(ServiceError::VersionConflict {
@@ -428,6 +450,22 @@ impl CommandService {
             snapshot_version,
         })
     }
+}
+
+/// The caller's rights on `state` ([`access::may_run`]); the suite's own commands pass.
+fn authorize(
+    context: &CommandContext,
+    id: Uuid,
+    command: &Command,
+    state: &Complaint,
+) -> Result<(), ServiceError> {
+    let Some(actor) = &context.actor else {
+        return Ok(());
+    };
+    access::may_run(actor, command, state).map_err(|refusal| match refusal {
+        Refusal::Hidden => ServiceError::NotFound(id),
+        Refusal::Forbidden(reason) => ServiceError::Forbidden(reason),
+    })
 }
 
 /// `state` after the events of its stream that follow it. An event type this build does not

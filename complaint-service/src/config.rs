@@ -20,6 +20,8 @@ pub const SERVICE: &str = "complaint-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     /// The outbox relay (`enabled: false` keeps events in the outbox; tests only).
@@ -36,6 +38,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3005),
+            auth: shared::auth::AuthSettings::default(),
             database: DatabaseSettings::new("complaint"),
             broker: BrokerSettings {
                 service_name: SERVICE.to_owned(),

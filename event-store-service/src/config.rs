@@ -10,6 +10,8 @@ pub const SERVICE: &str = "event-store-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub mongo: MongoSettings,
     pub redis: RedisSettings,
     pub broker: BrokerSettings,
@@ -82,6 +84,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3008),
+            auth: shared::auth::AuthSettings::default(),
             mongo: MongoSettings {
                 url: "mongodb://127.0.0.1:27017".to_owned(),
                 database: "event_store".to_owned(),

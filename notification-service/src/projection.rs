@@ -13,6 +13,8 @@ pub struct ComplaintView {
     pub title: String,
     pub status: Status,
     pub priority: Priority,
+    /// Whose complaint it is: a customer reads only the notifications about its own.
+    pub customer_id: String,
     pub customer_name: String,
     pub customer_email: String,
     pub assignee: Option<String>,
@@ -43,6 +45,7 @@ pub fn apply(
             title: data.title.to_string(),
             status: Status::Open,
             priority: data.priority,
+            customer_id: data.customer.id.to_string(),
             customer_name: data.customer.name.to_string(),
             customer_email: data.customer.contact.email.to_string(),
             assignee: None,

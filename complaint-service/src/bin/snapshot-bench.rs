@@ -138,7 +138,7 @@ async fn time_commands(
 /// the previous one set (the first, `n` = 1, from the MEDIUM of creation).
 fn change_priority(n: usize) -> Command {
     Command::ChangePriority {
-        priority: if n % 2 == 0 {
+        priority: if n.is_multiple_of(2) {
             Priority::High
         } else {
             Priority::Low

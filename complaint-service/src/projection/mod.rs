@@ -43,7 +43,7 @@ pub struct TimelineEntry {
     #[schema(example = "COMPLAINT_ASSIGNED")]
     pub event_type: String,
     pub occurred_at: DateTime<Utc>,
-    /// Who asked for it (the `X-User-Id` of the command), if known.
+    /// Who asked for it (the `sub` of the caller's token), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub correlation_id: String,
@@ -200,7 +200,7 @@ mod tests {
         v2.data["customer"]["contact"] = json!({ "email": email });
         v2.metadata.schema_version = 2;
         let (mut from_v1, mut from_v2) = (HashMap::new(), HashMap::new());
-        apply(&mut from_v1, &[v1.clone()]);
+        apply(&mut from_v1, std::slice::from_ref(&v1));
         apply(&mut from_v2, &[v2]);
         assert_eq!(from_v1, from_v2);
         assert_eq!(from_v1[&ID].customer_email, "ada@example.com");

@@ -1,6 +1,7 @@
 //! Integration tests of event-store-service against real RabbitMQ, Redis and the MongoDB-wire
 //! server: each test gets its own vhost, database and Redis prefix.
 
+mod authorization;
 mod bounds;
 mod crash;
 mod errors;

@@ -3,6 +3,7 @@
 mod acknowledgement;
 mod api;
 mod assignment;
+mod authorization;
 mod circuit;
 mod complaints;
 mod delivery;
