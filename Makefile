@@ -12,13 +12,16 @@ ARGS ?=
 # The pipeline benchmark's load: creates per second, and for how long.
 RATE ?= 100
 SECONDS ?= 60
+# make token: the role(s) and subject of the token.
+ROLE ?= supervisor
+SUB ?= $(ROLE)-001
 # Commands that need the connection settings scripts/infra-up.sh writes to .run/env.
 WITH_ENV := set -a && . ./.run/env && set +a &&
 # The Python tools of .venv (k6, aiosmtpd, nx-27017) come first on PATH.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help infra env up down down-infra clean-test-state build fmt fmt-check lint \
-        test test-rust test-extra test-faults bench bench-pipeline
+        test test-rust test-extra test-faults bench bench-pipeline token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-17s %s\n", $$1, $$2 }'
@@ -79,6 +82,10 @@ test-extra: ## compose, Kong routes, RabbitMQ definitions, promtool, Prometheus 
 test-faults: ## fault trials against the running suite: loss, duplicates, recovery (ARGS='--short')
 	@test -f .run/env || bash scripts/infra-up.sh
 	@python3 scripts/faults/run.py $(ARGS)  # reads .run/env itself; what you exported wins
+
+token: ## print a local token on the last line: make token ROLE=agent SUB=agent-001 (ROLE may be a,b)
+	@test -f .run/jwt-secret || bash scripts/infra-up.sh >&2
+	@$(CARGO) run --release -q -p shared --bin token -- --role '$(ROLE)' --sub '$(SUB)'
 
 bench: ## run scripts/bench.sh (the suite must be up: make up)
 	@bash scripts/infra-up.sh

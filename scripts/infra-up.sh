@@ -317,6 +317,19 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# The key local tokens are signed with (HS256): made once, kept in .run (never committed), and
+# handed to the services as APP_AUTH__HS256_SECRET. `make token` signs with it.
+JWT_SECRET_FILE="$RUN_DIR/jwt-secret"
+ensure_jwt_secret() {
+  if [[ ! -s "$JWT_SECRET_FILE" ]]; then
+    say "creating the local token signing key $JWT_SECRET_FILE"
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$JWT_SECRET_FILE")
+  fi
+  : "${APP_AUTH__HS256_SECRET:=$(cat "$JWT_SECRET_FILE")}"
+}
+ensure_jwt_secret
+
+# ---------------------------------------------------------------------------------------------
 # The environment tests and services use.
 write_env() {
   local v val
@@ -326,6 +339,7 @@ write_env() {
     printf "export %s='%s'\n" "$v" "${val//\'/\'\\\'\'}"
   done
   printf "export VENV_BIN='%s'\n" "$VENV/bin"
+  printf "export APP_AUTH__HS256_SECRET='%s'\n" "$APP_AUTH__HS256_SECRET"
 }
 tmp="$ENV_FILE.tmp.$$"
 write_env >"$tmp"

@@ -61,6 +61,10 @@ impl App {
             readiness,
             broker: broker.clone(),
             openapi: http::openapi(),
+            access: shared::auth::Access::new(
+                shared::auth::Verifier::new(&config.auth).await?,
+                http::ACCESS,
+            ),
         };
         let api = AuditApi::new(store, config.audit.verify_page_size);
         let router = shared::http::service_router(http::router(api), ops, &config.http);

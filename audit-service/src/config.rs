@@ -13,6 +13,8 @@ pub const SERVICE: &str = "audit-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     /// The relay publishing AUDIT_COMPENSATION events from the outbox.
@@ -41,6 +43,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3007),
+            auth: shared::auth::AuthSettings::default(),
             database: DatabaseSettings::new("audit"),
             broker: BrokerSettings {
                 service_name: SERVICE.to_owned(),

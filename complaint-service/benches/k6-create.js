@@ -31,7 +31,8 @@ export default function () {
     customer: { id: `customer-${__VU}`, name: 'Load Tester', email: `vu${__VU}@example.com` },
   });
   const res = http.post(`${BASE_URL}/api/complaints`, body, {
-    headers: { 'Content-Type': 'application/json', 'X-User-Id': `vu-${__VU}` },
+    // TOKEN: a token that may create complaints (make token ROLE=agent SUB=load; scripts/token.sh).
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${__ENV.TOKEN || ''}` },
     tags: { name: 'POST /api/complaints' },
   });
   check(res, {

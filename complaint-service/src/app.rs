@@ -41,11 +41,10 @@ impl App {
         let background = Background::new();
 
         let signals = ProjectionSignals::default();
-        let commands = Arc::new(CommandService::new(
-            pool.clone(),
-            config.policy.policy(),
-            signals.clone(),
-        ));
+        let commands = Arc::new(
+            CommandService::new(pool.clone(), config.policy.policy(), signals.clone())
+                .snapshot_every(config.snapshots.every),
+        );
         let queries = Arc::new(QueryService::new(
             pool.clone(),
             signals.clone(),
@@ -86,6 +85,10 @@ impl App {
             readiness,
             broker: broker.clone(),
             openapi: http::openapi(),
+            access: shared::auth::Access::new(
+                shared::auth::Verifier::new(&config.auth).await?,
+                http::ACCESS,
+            ),
         };
         let api = http::router(http::ApiState {
             commands,

@@ -1,14 +1,17 @@
-//! The command side: each command in one transaction — load the complaint's stream, decide
-//! with the pure aggregate, append the new events under the expected version, put them in
-//! the outbox, commit. A concurrent writer loses on the unique (aggregate_id, version) and
+//! The command side: each command in one transaction — load the complaint (its latest
+//! snapshot and the events after it), decide with the pure aggregate, append the new events
+//! under the expected version, put them in the outbox, keep a new snapshot when one is due,
+//! commit. A concurrent writer loses on the unique (aggregate_id, version) and
 //! gets a version conflict; nothing is published unless the events committed.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
+    auth::Principal,
     complaint::{
-        decide, evolve, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority, Status,
+        decide, evolve, snapshot, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority,
+        Status,
     },
     event::{Envelope, Metadata},
 };
@@ -18,13 +21,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Refusal},
     config::SERVICE,
     error::ServiceError,
     metrics,
     projection::projector::ProjectionSignals,
     store::{
         events::{self, Appended, StreamEvent},
-        idempotency,
+        idempotency, snapshots,
     },
 };
 
@@ -34,7 +38,11 @@ pub struct CommandContext {
     /// The command's own id: the `causationId` of the events it records.
     pub command_id: Uuid,
     pub correlation_id: String,
+    /// Who acts (a token's `sub`), recorded as the events' `userId`.
     pub user_id: Option<String>,
+    /// The caller whose rights the command is checked against (`access::may_run`); `None`
+    /// for the suite's own commands (sagas, SLA timers).
+    actor: Option<Principal>,
     /// The version the client last saw (`If-Match`); `None` to act on the latest.
     pub expected_version: Option<i64>,
     reacting_to: Option<Reaction>,
@@ -54,6 +62,7 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id,
             user_id: None,
+            actor: None,
             expected_version: None,
             reacting_to: None,
         }
@@ -64,8 +73,19 @@ impl CommandContext {
         Self { command_id, ..self }
     }
 
+    /// A command recorded as `user_id`'s, with no token to check: a command message, whose
+    /// sender RabbitMQ's permissions on `complaints.commands` vouch for.
     pub fn with_user(self, user_id: Option<String>) -> Self {
         Self { user_id, ..self }
+    }
+
+    /// A command of `actor`: recorded as its `sub`, allowed only as its roles allow.
+    pub fn by(self, actor: Principal) -> Self {
+        Self {
+            user_id: Some(actor.subject.clone()),
+            actor: Some(actor),
+            ..self
+        }
     }
 
     pub fn expecting(self, expected_version: Option<i64>) -> Self {
@@ -82,6 +102,7 @@ impl CommandContext {
             command_id: Uuid::now_v7(),
             correlation_id: event.metadata.correlation_id.clone(),
             user_id: event.metadata.user_id.clone(),
+            actor: None,
             expected_version: None,
             reacting_to: Some(Reaction {
                 consumer,
@@ -168,6 +189,14 @@ pub struct CommandService {
     pool: PgPool,
     policy: Policy,
     signals: ProjectionSignals,
+    /// A new snapshot once this many events followed the last one; 0: no snapshots.
+    snapshot_every: u32,
+}
+
+/// A complaint as loaded for a command, and the version its snapshot covers (0: none).
+struct Loaded {
+    state: Complaint,
+    snapshot_version: i64,
 }
 
 impl CommandService {
@@ -176,6 +205,15 @@ impl CommandService {
             pool,
             policy,
             signals,
+            snapshot_every: 0,
+        }
+    }
+
+    /// Loads complaints from snapshots, and keeps one every `every` events (0: never).
+    pub fn snapshot_every(self, every: u32) -> Self {
+        Self {
+            snapshot_every: every,
+            ..self
         }
     }
 
@@ -226,6 +264,8 @@ impl CommandService {
         context: &CommandContext,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
+        // Before a replay too: an answer given to one caller is not another's to read.
+        authorize(context, Uuid::nil(), &command, &Complaint::empty(""))?;
         if let Some(key) = &key {
             if let Some(previous) = self.previous_answer(key).await? {
                 return Ok(previous);
@@ -323,11 +363,18 @@ impl CommandService {
                 return Ok(Ran::AlreadyHandled);
             }
         }
-        let state = if creating {
-            Complaint::empty(id.to_string())
+        let Loaded {
+            state,
+            snapshot_version,
+        } = if creating {
+            Loaded {
+                state: Complaint::empty(id.to_string()),
+                snapshot_version: 0,
+            }
         } else {
-            fold(id, events::load_stream(&mut tx, id).await?)?
+            self.load(&mut tx, id).await?
         };
+        authorize(context, id, &command, &state)?;
         if let Some(expected) = context.expected_version {
             if state.exists() && expected != state.version {
                 return Err(ServiceError::VersionConflict {
@@ -358,6 +405,10 @@ impl CommandService {
             });
         }
         shared::outbox::enqueue(&mut tx, &envelopes).await?;
+        if snapshot::is_due(self.snapshot_every, snapshot_version, after.version) {
+            let state = snapshot::encode(&after);
+            snapshots::save(&mut tx, id, after.version, snapshot::STATE_VERSION, &state).await?;
+        }
         let result = CommandResult::new(id, &after, context.command_id, &envelopes);
         if let Some(key) = key {
             let response = serde_json::to_value(&result)
@@ -373,12 +424,58 @@ impl CommandService {
     }
 }
 
-/// The complaint its stream describes. An event type this build does not know still counts
-/// for the version, so the next append does not collide with it.
-fn fold(id: Uuid, stream: Vec<StreamEvent>) -> Result<Complaint, ServiceError> {
-    let mut state = Complaint::empty(id.to_string());
+impl CommandService {
+    /// Complaint `id`: its snapshot (when snapshots are on and one of this state version
+    /// exists) and the events after it, or its whole stream.
+    async fn load(&self, conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Loaded, ServiceError> {
+        let snapshot = match self.snapshot_every {
+            0 => None,
+            _ => snapshots::latest(conn, id).await?.and_then(|stored| {
+                let state = snapshot::decode(stored.state_version, &stored.state);
+                if state.is_none() {
+                    tracing::info!(
+                        complaint = %id,
+                        state_version = stored.state_version,
+                        "snapshot of another state version ignored; folding the whole stream"
+                    );
+                }
+                state.map(|state| (stored.version, state))
+            }),
+        };
+        let (snapshot_version, start) =
+            snapshot.unwrap_or_else(|| (0, Complaint::empty(id.to_string())));
+        let tail = events::load_stream_after(conn, id, snapshot_version).await?;
+        Ok(Loaded {
+            state: fold(start, tail)?,
+            snapshot_version,
+        })
+    }
+}
+
+/// The caller's rights on `state` ([`access::may_run`]); the suite's own commands pass.
+fn authorize(
+    context: &CommandContext,
+    id: Uuid,
+    command: &Command,
+    state: &Complaint,
+) -> Result<(), ServiceError> {
+    let Some(actor) = &context.actor else {
+        return Ok(());
+    };
+    access::may_run(actor, command, state).map_err(|refusal| match refusal {
+        Refusal::Hidden => ServiceError::NotFound(id),
+        Refusal::Forbidden(reason) => ServiceError::Forbidden(reason),
+    })
+}
+
+/// `state` after the events of its stream that follow it. An event type this build does not
+/// know still counts for the version, so the next append does not collide with it.
+fn fold(mut state: Complaint, stream: Vec<StreamEvent>) -> Result<Complaint, ServiceError> {
     for recorded in stream {
-        if let Some(event) = ComplaintEvent::from_parts(&recorded.event_type, &recorded.data)? {
+        let schema_version = u32::try_from(recorded.schema_version).unwrap_or(0);
+        if let Some(event) =
+            ComplaintEvent::from_parts(&recorded.event_type, schema_version, &recorded.data)?
+        {
             state = evolve(state, &event, recorded.recorded_at);
         }
         state.version = recorded.version;
@@ -432,6 +529,7 @@ mod tests {
         StreamEvent {
             version,
             event_type: event_type.to_owned(),
+            schema_version: 1,
             data,
             recorded_at: "2024-05-01T10:00:00Z".parse().unwrap(),
         }
@@ -453,7 +551,7 @@ mod tests {
     fn a_stream_folds_into_the_complaint_it_describes() {
         let id = Uuid::now_v7();
         let state = fold(
-            id,
+            Complaint::empty(id.to_string()),
             vec![
                 created(),
                 recorded(2, "COMPLAINT_ASSIGNED", json!({ "agentId": "a-1" })),
@@ -468,7 +566,7 @@ mod tests {
     #[test]
     fn an_unknown_event_type_still_counts_for_the_version() {
         let state = fold(
-            Uuid::now_v7(),
+            Complaint::empty("c-1"),
             vec![created(), recorded(2, "COMPLAINT_ARCHIVED", json!({}))],
         )
         .unwrap();
@@ -480,7 +578,7 @@ mod tests {
     fn a_stored_event_that_does_not_decode_is_an_error() {
         let broken = recorded(2, "COMPLAINT_ASSIGNED", json!({ "agentId": 7 }));
         assert!(matches!(
-            fold(Uuid::now_v7(), vec![created(), broken]),
+            fold(Complaint::empty("c-1"), vec![created(), broken]),
             Err(ServiceError::CorruptEvent(_))
         ));
     }

@@ -20,6 +20,8 @@ pub const SERVICE: &str = "complaint-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     /// The outbox relay (`enabled: false` keeps events in the outbox; tests only).
@@ -28,6 +30,7 @@ pub struct Config {
     pub policy: PolicySettings,
     pub idempotency: IdempotencySettings,
     pub saga: SagaSettings,
+    pub snapshots: SnapshotSettings,
 }
 
 impl Default for Config {
@@ -35,6 +38,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3005),
+            auth: shared::auth::AuthSettings::default(),
             database: DatabaseSettings::new("complaint"),
             broker: BrokerSettings {
                 service_name: SERVICE.to_owned(),
@@ -45,6 +49,7 @@ impl Default for Config {
             policy: PolicySettings::default(),
             idempotency: IdempotencySettings::default(),
             saga: SagaSettings::default(),
+            snapshots: SnapshotSettings::default(),
         }
     }
 }
@@ -148,6 +153,22 @@ impl Default for IdempotencySettings {
         Self {
             retention: Duration::from_secs(24 * 3600),
         }
+    }
+}
+
+/// Snapshots of the aggregate (`complaint_snapshots`), so that a command folds the events
+/// after the latest snapshot rather than the whole stream.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnapshotSettings {
+    /// A command writes a new snapshot once this many events followed the last one
+    /// (`APP_SNAPSHOTS__EVERY`); 0 turns snapshots off (every command folds the whole stream).
+    pub every: u32,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        Self { every: 100 }
     }
 }
 

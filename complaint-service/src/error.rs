@@ -12,6 +12,9 @@ pub enum ServiceError {
     /// The complaint's state does not allow the command.
     #[error(transparent)]
     Refused(#[from] DomainError),
+    /// The caller's roles do not allow this command on this complaint.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("complaint {0} not found")]
     NotFound(Uuid),
     /// Someone else changed the complaint since `expected` (from `If-Match`, or read by the
@@ -58,6 +61,7 @@ impl ServiceError {
             Self::Invalid(_) | Self::BadHeader { .. } | Self::InvalidCursor => "invalid",
             Self::Refused(DomainError::DoesNotExist) | Self::NotFound(_) => "not_found",
             Self::Refused(_) => "refused",
+            Self::Forbidden(_) => "forbidden",
             Self::VersionConflict { .. } | Self::VersionNotWritten { .. } => "conflict",
             Self::ReadModelBehind { .. } => "unavailable",
             Self::IdempotencyKeyReused => "idempotency_key_reused",

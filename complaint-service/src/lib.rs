@@ -6,6 +6,7 @@
 //! - [`command_messages`] takes the same commands as messages from `complaints.commands`.
 //! - [`consumer`] lists the events the service reacts to; [`app`] wires it all.
 
+pub mod access;
 pub mod app;
 pub mod command_messages;
 pub mod commands;

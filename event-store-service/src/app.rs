@@ -90,6 +90,10 @@ impl App {
             readiness,
             broker: broker.clone(),
             openapi: http::openapi(),
+            access: shared::auth::Access::new(
+                shared::auth::Verifier::new(&config.auth).await?,
+                http::ACCESS,
+            ),
         };
         let api = ApiState {
             replayer: Arc::new(Replayer::new(

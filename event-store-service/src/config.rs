@@ -10,6 +10,8 @@ pub const SERVICE: &str = "event-store-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub mongo: MongoSettings,
     pub redis: RedisSettings,
     pub broker: BrokerSettings,
@@ -28,6 +30,9 @@ pub struct Limits {
     pub fold_max_events: usize,
     /// Events one replay sends.
     pub replay_max_events: u64,
+    /// `/state` keeps a snapshot of a stream every this many events
+    /// (`APP_LIMITS__SNAPSHOT_EVERY`; 0 turns snapshots off).
+    pub snapshot_every: u32,
 }
 
 impl Default for Limits {
@@ -38,6 +43,7 @@ impl Default for Limits {
             small_time_range: read.small_time_range,
             fold_max_events: read.fold_max_events,
             replay_max_events: 10_000,
+            snapshot_every: read.snapshot_every,
         }
     }
 }
@@ -48,6 +54,7 @@ impl Limits {
             scan_window: self.scan_window.max(1),
             small_time_range: self.small_time_range,
             fold_max_events: self.fold_max_events.max(1),
+            snapshot_every: self.snapshot_every,
         }
     }
 }
@@ -77,6 +84,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3008),
+            auth: shared::auth::AuthSettings::default(),
             mongo: MongoSettings {
                 url: "mongodb://127.0.0.1:27017".to_owned(),
                 database: "event_store".to_owned(),

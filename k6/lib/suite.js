@@ -52,7 +52,9 @@ function uuid() {
 }
 
 export function headers(extra = {}) {
-  const h = { 'Content-Type': 'application/json', 'X-Correlation-ID': uuid(), 'X-User-Id': 'k6' };
+  const h = { 'Content-Type': 'application/json', 'X-Correlation-ID': uuid() };
+  // Every service wants a bearer token: TOKEN=$(make -s token ROLE=customer,agent,supervisor,auditor,admin SUB=k6 | tail -1)
+  if (__ENV.TOKEN) h.Authorization = `Bearer ${__ENV.TOKEN}`;
   if (__ENV.API_KEY) h.apikey = __ENV.API_KEY;
   return Object.assign(h, extra);
 }

@@ -63,6 +63,10 @@ impl App {
             readiness: readiness.clone(),
             broker: broker.clone(),
             openapi: http::openapi(),
+            access: shared::auth::Access::new(
+                shared::auth::Verifier::new(&config.auth).await?,
+                http::ACCESS,
+            ),
         };
         let api = http::router(http::AppState { pool: pool.clone() });
         let router = shared::http::service_router(api, ops, &config.http);

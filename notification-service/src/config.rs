@@ -15,6 +15,8 @@ pub const SERVICE: &str = "notification-service";
 pub struct Config {
     pub log_level: String,
     pub http: HttpSettings,
+    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
+    pub auth: shared::auth::AuthSettings,
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     pub relay: RelaySettings,
@@ -48,6 +50,7 @@ impl Default for Config {
         Self {
             log_level: "info".to_owned(),
             http: HttpSettings::on_port(3006),
+            auth: shared::auth::AuthSettings::default(),
             database: DatabaseSettings::new("notification"),
             broker: BrokerSettings {
                 service_name: SERVICE.to_owned(),

@@ -6,8 +6,8 @@ use shared::{
         AgentId, Category, ComplaintAssigned, ComplaintAssignmentReverted, ComplaintClosed,
         ComplaintCompensationRequired, ComplaintCreated, ComplaintEscalated, ComplaintEvent,
         ComplaintPriorityChanged, ComplaintProcessed, ComplaintReopened, ComplaintResolved,
-        ComplaintTitle, Customer, CustomerId, CustomerName, Description, Email, Priority, Reason,
-        Resolution,
+        ComplaintTitle, Contact, Customer, CustomerId, CustomerName, Description, Email, Priority,
+        Reason, Resolution,
     },
     event::EventType,
 };
@@ -33,7 +33,9 @@ pub fn created(email: &str) -> ComplaintEvent {
         customer: Customer {
             id: CustomerId::parse("customer-1").unwrap(),
             name: CustomerName::parse("Ada Lovelace").unwrap(),
-            email: Email::parse(email).unwrap(),
+            contact: Contact {
+                email: Email::parse(email).unwrap(),
+            },
         },
         sla_deadline: deadline(),
     })

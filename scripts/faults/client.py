@@ -8,6 +8,9 @@ says which.
 from __future__ import annotations
 
 import base64
+import functools
+import os
+import subprocess
 import http.client
 import json
 import socket
@@ -15,6 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -37,6 +41,20 @@ class Failure(Exception):
         self.applied_maybe = applied_maybe
 
 
+@functools.cache
+def _token() -> str:
+    """The bearer token the services want: $TOKEN, else one with every role from
+    scripts/token.sh (empty if it cannot be made: the calls then show 401s)."""
+    if os.environ.get("TOKEN"):
+        return os.environ["TOKEN"]
+    script = Path(__file__).resolve().parents[1] / "token.sh"
+    try:
+        out = subprocess.run([str(script), "fault-trials"], capture_output=True, text=True, check=True)
+        return out.stdout.strip().splitlines()[-1]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return ""
+
+
 def call(method: str, url: str, body=None, headers=None, timeout: float = 10.0) -> Reply:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
@@ -45,6 +63,8 @@ def call(method: str, url: str, body=None, headers=None, timeout: float = 10.0) 
         request.add_header("content-type", "application/json")
     for name, value in (headers or {}).items():
         request.add_header(name, value)
+    if not request.has_header("Authorization") and _token():
+        request.add_header("Authorization", f"Bearer {_token()}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Reply(response.status, _json(response.read()), dict(response.headers))

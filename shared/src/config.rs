@@ -125,6 +125,18 @@ fn typed_like(existing: &Value, raw: &str) -> Value {
     }
 }
 
+/// A secret setting: serialized as is (settings are layered through JSON), never shown by
+/// `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 /// Durations in settings are whole milliseconds.
 pub mod millis {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -1,6 +1,7 @@
 //! What every service of the complaint suite shares: the pure complaint domain, the event
 //! envelope and catalogue, messaging on RabbitMQ, configuration, telemetry and HTTP basics.
 
+pub mod auth;
 pub mod complaint;
 pub mod config;
 pub mod event;

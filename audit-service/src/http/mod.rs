@@ -1,5 +1,6 @@
 //! The audit API (`/api/audit`).
 
+mod access;
 mod correlation;
 mod error;
 mod params;
@@ -67,3 +68,5 @@ pub fn router(api: AuditApi) -> Router {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
+
+pub use access::ACCESS;

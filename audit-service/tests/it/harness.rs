@@ -56,7 +56,10 @@ impl Reply {
 
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -88,7 +91,7 @@ pub async fn spawn_app() -> TestApp {
         pool,
         publisher: publishing_broker.publisher(),
         publishing_broker,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         shutdown,
         running,
     }
@@ -106,12 +109,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let response = self
+        self.request_as(reqwest::Method::GET, path, None).await
+    }
+
+    /// `method path` with `authorization` instead of the harness's all-roles token.
+    pub async fn request_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> Reply {
+        let mut request = self
             .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the app answers");
+            .request(method, format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("the app answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
         let body =

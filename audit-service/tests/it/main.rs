@@ -1,5 +1,6 @@
 //! audit-service against real PostgreSQL and RabbitMQ: a fresh schema and vhost per test.
 
+mod authorization;
 mod compensation;
 mod correlation;
 mod events;

@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use shared::{
+    auth::Principal,
     complaint::Command,
     http::{ApiError, CorrelationId, ErrorBody, Json, OptionalJson},
 };
@@ -26,9 +27,14 @@ use crate::{
     error::ServiceError,
 };
 
-fn context(correlation: CorrelationId, headers: CommandHeaders) -> CommandContext {
+/// The caller acts: the token's `sub` is the events' `userId`, its roles are checked.
+fn context(
+    correlation: CorrelationId,
+    headers: CommandHeaders,
+    principal: Principal,
+) -> CommandContext {
     CommandContext::new(correlation.0)
-        .with_user(headers.user_id)
+        .by(principal)
         .expecting(headers.expected_version)
 }
 
@@ -51,8 +57,6 @@ fn accepted(status: StatusCode, result: &CommandResult) -> Response {
     params(
         ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$",
             description = "Makes retries safe: 1 to 255 visible characters"),
-        ("X-User-Id" = Option<String>, Header, pattern = r"^[!-~]{1,100}$",
-            description = "Who acts; recorded in the event metadata"),
     ),
     responses(
         (status = 201, description = "Created", body = CommandResult, headers(
@@ -66,6 +70,7 @@ fn accepted(status: StatusCode, result: &CommandResult) -> Response {
 pub async fn create(
     State(state): State<ApiState>,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     Json(request): Json<CreateComplaintRequest>,
@@ -78,7 +83,7 @@ pub async fn create(
         None => None,
     };
     let command = request.into_command().map_err(ServiceError::from)?;
-    let context = context(correlation, command_headers);
+    let context = context(correlation, command_headers, principal);
     let (result, replayed) = match state.commands.create(command, &context, key).await? {
         Created::New(result) => (result, false),
         Created::Replayed(result) => (result, true),
@@ -100,10 +105,11 @@ async fn transition(
     state: &ApiState,
     id: Uuid,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     command: Command,
 ) -> Result<Response, ApiError> {
-    let context = context(correlation, command_headers);
+    let context = context(correlation, command_headers, principal);
     let result = state.commands.execute(id, command, &context).await?;
     Ok(accepted(StatusCode::OK, &result))
 }
@@ -121,11 +127,12 @@ pub async fn assign(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     Json(request): Json<AssignRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, command_headers, command).await
+    transition(&state, id, correlation, principal, command_headers, command).await
 }
 
 /// The assignee starts working on it (ASSIGNED → IN_PROGRESS). The body may be empty.
@@ -141,10 +148,19 @@ pub async fn process(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(&state, id, correlation, command_headers, Command::Process).await
+    transition(
+        &state,
+        id,
+        correlation,
+        principal,
+        command_headers,
+        Command::Process,
+    )
+    .await
 }
 
 /// Records the resolution (IN_PROGRESS → RESOLVED).
@@ -160,11 +176,12 @@ pub async fn resolve(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     Json(request): Json<ResolveRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, command_headers, command).await
+    transition(&state, id, correlation, principal, command_headers, command).await
 }
 
 /// Closes a resolved complaint (RESOLVED → CLOSED). The body may be empty.
@@ -180,10 +197,19 @@ pub async fn close(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(&state, id, correlation, command_headers, Command::Close).await
+    transition(
+        &state,
+        id,
+        correlation,
+        principal,
+        command_headers,
+        Command::Close,
+    )
+    .await
 }
 
 /// Reopens a resolved or closed complaint within the reopen window (back to its assignee,
@@ -200,11 +226,12 @@ pub async fn reopen(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     Json(request): Json<ReopenRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, command_headers, command).await
+    transition(&state, id, correlation, principal, command_headers, command).await
 }
 
 /// Changes the priority (not once CLOSED); the SLA deadline follows.
@@ -220,11 +247,12 @@ pub async fn change_priority(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
     correlation: CorrelationId,
+    principal: Principal,
     command_headers: CommandHeaders,
     Json(request): Json<ChangePriorityRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, command_headers, command).await
+    transition(&state, id, correlation, principal, command_headers, command).await
 }
 
 /// The headers of the transition routes, for the OpenAPI document.
@@ -238,7 +266,4 @@ pub struct CommandHeadersDoc {
         pattern = r#"^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$"#
     )]
     if_match: Option<String>,
-    /// Who acts; recorded in the event metadata.
-    #[param(rename = "X-User-Id", pattern = r"^[!-~]{1,100}$")]
-    user_id: Option<String>,
 }

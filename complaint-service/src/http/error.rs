@@ -18,6 +18,7 @@ impl From<ServiceError> for ApiError {
                 not_found("the complaint does not exist")
             }
             ServiceError::Refused(refusal) => refused(&refusal),
+            ServiceError::Forbidden(reason) => ApiError::forbidden(reason),
             ServiceError::NotFound(id) => not_found(format!("complaint {id} does not exist")),
             ServiceError::VersionConflict { expected, current } => ApiError::conflict(
                 "VERSION_CONFLICT",

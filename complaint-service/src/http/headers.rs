@@ -1,5 +1,5 @@
 //! The request headers of the complaint API, parsed once: `If-Match` (the version a client
-//! expects), `X-User-Id` (who acts), `Idempotency-Key` (create) and `X-Min-Version` (reads).
+//! expects), `Idempotency-Key` (create) and `X-Min-Version` (reads).
 
 use axum::{
     extract::FromRequestParts,
@@ -10,19 +10,17 @@ use shared::http::ApiError;
 use crate::error::ServiceError;
 
 pub const IF_MATCH: &str = "if-match";
-pub const USER_ID: &str = "x-user-id";
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MIN_VERSION: &str = "x-min-version";
 pub const REPLAYED: &str = "idempotent-replayed";
 
-const MAX_USER_ID: usize = 100;
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// The headers every command reads.
+/// The headers every command reads. Who acts is never a header: it is the bearer token's
+/// `sub` (`shared::auth::Principal`).
 #[derive(Debug, Default)]
 pub struct CommandHeaders {
     pub expected_version: Option<i64>,
-    pub user_id: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
@@ -35,9 +33,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
                 .map(parse_if_match)
                 .transpose()?
                 .flatten(),
-            user_id: header(headers, USER_ID)?
-                .map(|raw| token("X-User-Id", raw, MAX_USER_ID))
-                .transpose()?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The complaint API: commands and queries on `/api/complaints`, and the read model's
 //! operations on `/api/admin/projections`.
 
+mod access;
 mod admin;
 mod commands;
 mod error;
@@ -129,3 +130,5 @@ struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
+
+pub use access::ACCESS;

@@ -7,7 +7,10 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shared::http::{ApiError, ErrorBody, Json, Query};
+use shared::{
+    auth::Principal,
+    http::{ApiError, ErrorBody, Json, Query},
+};
 use utoipa::IntoParams;
 
 use super::{
@@ -15,6 +18,7 @@ use super::{
     ApiState, ComplaintId,
 };
 use crate::{
+    access::{self, ReadScope},
     error::ServiceError,
     listing::{self, Cursor, ListFilter},
     queries::{ComplaintDetails, ComplaintPage, Statistics},
@@ -87,10 +91,37 @@ impl ListParams {
     ))]
 pub async fn list(
     State(state): State<ApiState>,
+    reader: Principal,
     Query(params): Query<ListParams>,
 ) -> Result<Json<ComplaintPage>, ApiError> {
-    let (filter, cursor, limit) = params.parse()?;
-    Ok(Json(state.queries.list(&filter, cursor, limit).await?))
+    let (mut filter, cursor, limit) = params.parse()?;
+    let scope = access::read_scope(&reader);
+    match &scope {
+        ReadScope::All { .. } => {}
+        // A customer's list is its own complaints, whatever `customer` it asked for.
+        ReadScope::OwnComplaints(customer) => {
+            if filter
+                .customer
+                .as_ref()
+                .is_some_and(|asked| asked != customer)
+            {
+                return Ok(Json(ComplaintPage {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }));
+            }
+            filter.customer = Some(customer.clone());
+        }
+        ReadScope::Nothing => {
+            return Ok(Json(ComplaintPage {
+                items: Vec::new(),
+                next_cursor: None,
+            }))
+        }
+    }
+    let mut page = state.queries.list(&filter, cursor, limit).await?;
+    page.items = page.items.into_iter().map(|c| scope.redact(c)).collect();
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -125,6 +156,7 @@ pub struct GetParams {
     ))]
 pub async fn get_one(
     State(state): State<ApiState>,
+    reader: Principal,
     ComplaintId(id): ComplaintId,
     MinVersionHeader(header_version): MinVersionHeader,
     Query(params): Query<GetParams>,
@@ -133,7 +165,16 @@ pub async fn get_one(
         return Err(ApiError::validation("minVersion", "must not be negative"));
     }
     let min_version = params.min_version.max(header_version);
-    let details = state.queries.get(id, min_version).await?;
+    let scope = access::read_scope(&reader);
+    let mut details = state.queries.get(id, min_version).await?;
+    // Another customer's complaint is answered as if it did not exist.
+    if !scope.shows(&details.complaint) {
+        return Err(ServiceError::NotFound(id).into());
+    }
+    details.complaint = scope.redact(details.complaint);
+    for entry in &mut details.timeline {
+        scope.redact_data(&mut entry.data);
+    }
     let version = details.complaint.version;
     let mut response = Json(details).into_response();
     if let Ok(etag) = HeaderValue::from_str(&headers::etag(version)) {

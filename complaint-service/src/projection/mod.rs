@@ -43,7 +43,7 @@ pub struct TimelineEntry {
     #[schema(example = "COMPLAINT_ASSIGNED")]
     pub event_type: String,
     pub occurred_at: DateTime<Utc>,
-    /// Who asked for it (the `X-User-Id` of the command), if known.
+    /// Who asked for it (the `sub` of the caller's token), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub correlation_id: String,
@@ -77,7 +77,11 @@ pub struct Applied {
 pub fn apply(views: &mut HashMap<Uuid, Complaint>, events: &[RecordedEvent]) -> Applied {
     let mut applied = Applied::default();
     for recorded in events {
-        let event = match ComplaintEvent::from_parts(&recorded.event_type, &recorded.data) {
+        let event = match ComplaintEvent::from_parts(
+            &recorded.event_type,
+            recorded.metadata.schema_version,
+            &recorded.data,
+        ) {
             Ok(Some(event)) => event,
             Ok(None) => {
                 applied.skipped += 1;
@@ -186,6 +190,27 @@ mod tests {
             Some("agent-9")
         );
         assert_eq!(applied.timeline[1].position, 20);
+    }
+
+    #[test]
+    fn a_complaint_created_at_schema_version_1_or_2_gives_the_same_view() {
+        let v1 = created();
+        let mut v2 = created();
+        let email = v2.data["customer"].as_object_mut().unwrap().remove("email");
+        v2.data["customer"]["contact"] = json!({ "email": email });
+        v2.metadata.schema_version = 2;
+        let (mut from_v1, mut from_v2) = (HashMap::new(), HashMap::new());
+        apply(&mut from_v1, std::slice::from_ref(&v1));
+        apply(&mut from_v2, &[v2]);
+        assert_eq!(from_v1, from_v2);
+        assert_eq!(from_v1[&ID].customer_email, "ada@example.com");
+        // As schema version 2 the old shape is not half-read.
+        let mut mislabelled = v1;
+        mislabelled.metadata.schema_version = 2;
+        assert_eq!(
+            apply(&mut HashMap::new(), &[mislabelled]).undecodable.len(),
+            1
+        );
     }
 
     #[test]

@@ -25,20 +25,28 @@ pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx
 pub struct StreamEvent {
     pub version: i64,
     pub event_type: String,
+    /// `metadata.schemaVersion` (absent means 1): the shape `data` was written in.
+    pub schema_version: i32,
     pub data: Value,
     pub recorded_at: DateTime<Utc>,
 }
 
-/// The events of complaint `id`, in version order (none if it does not exist).
-pub async fn load_stream(
+/// The events of complaint `id` after version `after` (0: all of them), in version order
+/// (none if it does not exist). The unique (aggregate_id, version) index serves the range.
+pub async fn load_stream_after(
     conn: &mut PgConnection,
     id: Uuid,
+    after: i64,
 ) -> Result<Vec<StreamEvent>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT version, event_type, data, recorded_at FROM complaint_events
-         WHERE aggregate_id = $1 ORDER BY version",
+        "SELECT version, event_type,
+                COALESCE((metadata->>'schemaVersion')::int, 1) AS schema_version,
+                data, recorded_at
+         FROM complaint_events
+         WHERE aggregate_id = $1 AND version > $2 ORDER BY version",
     )
     .bind(id)
+    .bind(after)
     .fetch_all(conn)
     .await
 }

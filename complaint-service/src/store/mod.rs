@@ -1,9 +1,10 @@
-//! All the SQL of complaint-service, by side: the event store and idempotency keys (write
-//! side), the projector's tables and the queries over them (read side).
+//! All the SQL of complaint-service, by side: the event store, snapshots and idempotency keys
+//! (write side), the projector's tables and the queries over them (read side).
 
 pub mod events;
 pub mod idempotency;
 pub mod projection;
+pub mod snapshots;
 pub mod views;
 
 /// Whether `error` is a violation of the named constraint.

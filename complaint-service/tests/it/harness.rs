@@ -51,7 +51,10 @@ impl Reply {
 }
 
 pub fn test_config(vhost: &TestVhost) -> Config {
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -87,7 +90,7 @@ pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
         address,
         config,
         vhost,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         shutdown,
         running,
     }
@@ -112,6 +115,11 @@ impl TestApp {
             .await
             .expect("the app task ends")
             .expect("the app stops cleanly");
+    }
+
+    /// A client that sends no token (the harness's own sends one on every request).
+    pub fn client_without_token(&self) -> reqwest::Client {
+        reqwest::Client::new()
     }
 
     pub async fn pool(&self) -> PgPool {

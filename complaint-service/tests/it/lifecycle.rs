@@ -3,6 +3,10 @@
 use crate::harness::{self, new_complaint, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use shared::{
+    auth::{mint::TokenSpec, Role},
+    test_support::auth,
+};
 use std::time::Duration;
 
 fn event_types(view: &Value) -> Vec<String> {
@@ -18,8 +22,13 @@ fn event_types(view: &Value) -> Vec<String> {
 async fn a_complaint_goes_from_open_to_closed_and_back() {
     let app = spawn_app().await;
 
+    // The actor is the token's subject; an X-User-Id header claims nothing.
+    let clerk = auth::bearer(&auth::token(&TokenSpec::new("clerk-1", &Role::ALL)));
     let created = app
-        .create_with(new_complaint(1), &[("x-user-id", "clerk-1")])
+        .create_with(
+            new_complaint(1),
+            &[("authorization", &clerk), ("x-user-id", "impostor")],
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let id = created.id();

@@ -1,6 +1,7 @@
 //! complaint-service against real PostgreSQL and RabbitMQ: each test starts the real `App` on
 //! port 0 with a fresh schema and a fresh vhost, and talks to it over HTTP.
 
+mod authorization;
 mod command_messages;
 mod concurrency;
 mod harness;
@@ -12,6 +13,8 @@ mod queries;
 mod saga_batches;
 mod saga_recovery;
 mod sagas;
+mod schema_versions;
+mod snapshots;
 mod tap;
 mod transitions;
 mod validation;

@@ -150,7 +150,9 @@ fn created_event(id: uuid::Uuid) -> shared::event::Envelope {
         customer: Customer {
             id: CustomerId::parse("c-slow").unwrap(),
             name: CustomerName::parse("Slow").unwrap(),
-            email: Email::parse("slow@example.com").unwrap(),
+            contact: shared::complaint::Contact {
+                email: Email::parse("slow@example.com").unwrap(),
+            },
         },
         sla_deadline: now,
     })

@@ -7,9 +7,10 @@ use crate::{
 };
 use serde_json::{json, Value};
 use shared::{
+    auth::{mint::TokenSpec, Role},
     event::Envelope,
     messaging::{Broker, Topology},
-    test_support::{self, eventually},
+    test_support::{self, auth, eventually},
 };
 use std::{collections::HashMap, time::Duration};
 use uuid::Uuid;
@@ -45,7 +46,8 @@ fn by_complaint(envelopes: &[Envelope]) -> HashMap<String, Vec<&Envelope>> {
 async fn every_event_is_published_once_in_version_order_with_its_routing_key() {
     let app = spawn_app().await;
     let tap = EventTap::bind(&app.vhost).await;
-    let headers = [("x-correlation-id", "corr-42"), ("x-user-id", "agent-7")];
+    let agent = auth::bearer(&auth::token(&TokenSpec::new("agent-7", &Role::ALL)));
+    let headers = [("x-correlation-id", "corr-42"), ("authorization", &agent)];
 
     let mut command_ids: HashMap<(String, i64), String> = HashMap::new();
     for n in 0..3 {

@@ -37,7 +37,7 @@ use event_store_service::{
 use serde_json::json;
 use shared::{
     complaint::{
-        decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Customer,
+        decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Contact, Customer,
         CustomerId, CustomerName, Description, Email, Policy, Priority, Resolution,
     },
     event::{Envelope, EventType, Metadata},
@@ -67,7 +67,11 @@ async fn main() -> anyhow::Result<()> {
     let metrics = shared::telemetry::metrics();
 
     let vhost = TestVhost::create().await;
-    let mut config = Config::default();
+    // In-process, like the tests: their token key, and a client that sends their token.
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.log_level = "warn".into();
@@ -199,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     // 3. Replays of the big stream.
-    let client = reqwest::Client::new();
+    let client = shared::test_support::auth::client();
     let url = format!("http://127.0.0.1:{port}/api/events/replay/Complaint-bench-stream");
     for (target, body) in [
         ("a Redis stream", json!({ "redisStream": "bench-replay" })),
@@ -242,7 +246,7 @@ async fn request_statistics(
     pause: Duration,
     draining: Arc<AtomicBool>,
 ) -> Vec<Duration> {
-    let client = reqwest::Client::new();
+    let client = shared::test_support::auth::client();
     let url = format!("http://127.0.0.1:{port}/api/events/statistics");
     let mut took = Vec::new();
     while draining.load(Ordering::Relaxed) {
@@ -317,7 +321,9 @@ fn lifecycle(id: &str, closed: bool, start: DateTime<Utc>) -> Vec<Envelope> {
             customer: Customer {
                 id: CustomerId::parse("customer-42").expect(parsed),
                 name: CustomerName::parse("Ada Lovelace").expect(parsed),
-                email: Email::parse("ada@example.com").expect(parsed),
+                contact: Contact {
+                    email: Email::parse("ada@example.com").expect(parsed),
+                },
             },
         },
         Command::Assign {

@@ -1,6 +1,7 @@
 //! The event store API (`/api/events`): the log, replay, state, statistics, and consumer
 //! groups on the Redis streams.
 
+mod access;
 mod error;
 pub mod events;
 pub mod groups;
@@ -118,3 +119,5 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     replay::require_a_target(&mut doc);
     doc
 }
+
+pub use access::ACCESS;

@@ -1,6 +1,7 @@
 //! The MongoDB side of the service, and nothing else: the `events` collection, its indexes,
-//! appending (append.rs), reading (queries.rs), counting (statistics.rs), and the shape of
-//! every query it sends (shapes.rs: index-served on MongoDB and on the stand-in alike).
+//! appending (append.rs), reading (queries.rs), counting (statistics.rs), the `snapshots`
+//! of long streams (snapshots.rs), and the shape of every query it sends (shapes.rs:
+//! index-served on MongoDB and on the stand-in alike).
 //!
 //! Written for MongoDB 6+, using only what the test stand-in (nx-27017) also supports: no
 //! transactions, change streams, `distinct` or UUID binaries. Where the two differ:
@@ -14,11 +15,13 @@ mod append;
 mod document;
 mod queries;
 pub mod shapes;
+mod snapshots;
 mod statistics;
 
 pub use append::Appended;
 pub use document::{bson_date, chrono_date, EventDocument};
 pub use queries::{AllFilter, LogPage, StreamCursor};
+pub use snapshots::SnapshotDocument;
 pub use statistics::Statistics;
 
 use crate::error::{Error, Result};
@@ -38,6 +41,7 @@ const BACKFILL_BATCH: i64 = 500;
 pub struct EventStore {
     events: Collection<EventDocument>,
     raw: Collection<Document>,
+    snapshots: Collection<SnapshotDocument>,
     /// The next free position, once known (see append.rs); `None` means "ask the collection".
     next_position: Mutex<Option<i64>>,
     limits: ReadLimits,
@@ -56,6 +60,9 @@ pub struct ReadLimits {
     pub small_time_range: u64,
     /// Events a state is folded from.
     pub fold_max_events: usize,
+    /// `/state` keeps a snapshot of a stream once this many events followed the last one
+    /// (0: no snapshots, every state is folded from the first event).
+    pub snapshot_every: u32,
 }
 
 impl Default for ReadLimits {
@@ -64,6 +71,7 @@ impl Default for ReadLimits {
             scan_window: 10_000,
             small_time_range: 5_000,
             fold_max_events: 10_000,
+            snapshot_every: 100,
         }
     }
 }
@@ -77,10 +85,15 @@ impl EventStore {
         Self {
             events: database.collection(EVENTS),
             raw: database.collection(EVENTS),
+            snapshots: database.collection(snapshots::SNAPSHOTS),
             next_position: Mutex::new(None),
             limits,
             statistics: Mutex::new(None),
         }
+    }
+
+    pub fn limits(&self) -> ReadLimits {
+        self.limits
     }
 
     /// Creates the indexes (idempotent; run at every start).

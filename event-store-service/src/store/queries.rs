@@ -196,12 +196,14 @@ impl EventStore {
             .map_or(0, super::statistics::number))
     }
 
-    /// Every event of `stream_id` (a stream with unique versions) up to `at_version` and
-    /// recorded at or before `as_of`, in version order: what a state at that point is folded
-    /// from. Read a page at a time; more than `fold_max_events` events is refused.
+    /// Every event of `stream_id` (a stream with unique versions) after `after_version` (0: from
+    /// the first; a snapshot's version otherwise), up to `at_version` and recorded at or before
+    /// `as_of`, in version order: what a state at that point is folded from. Read a page at a
+    /// time; more than `fold_max_events` events is refused.
     pub async fn events_until(
         &self,
         stream_id: &str,
+        after_version: i64,
         at_version: Option<i64>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<EventDocument>> {
@@ -212,7 +214,7 @@ impl EventStore {
         let as_of_ms = as_of.map(|t| t.timestamp_millis());
         let mut events: Vec<EventDocument> = Vec::new();
         loop {
-            let after = events.last().map_or(0, |e| e.version);
+            let after = events.last().map_or(after_version, |e| e.version);
             let query = shapes::stream_until(stream_id, after, at_version, as_of_ms);
             let page = self
                 .find_sorted(

@@ -192,6 +192,11 @@ pub fn stream_until(
     filter
 }
 
+/// `{_id: {$eq: stream_id}}`: the snapshot of a stream (snapshots.rs).
+pub fn snapshot_of(stream_id: &str) -> Document {
+    doc! { "_id": eq(stream_id) }
+}
+
 /// Documents stored before `timestampMs` existed (the backfill at start).
 pub fn without_time_field() -> Document {
     doc! { "timestampMs": { "$exists": false } }
@@ -226,6 +231,11 @@ pub fn find_one(projection: Document, sort: Option<Document>) -> FindOneOptions 
         .sort(sort)
         .max_time(READ_TIME_LIMIT)
         .build()
+}
+
+/// A single-document lookup returning the whole document.
+pub fn find_one_whole() -> FindOneOptions {
+    FindOneOptions::builder().max_time(READ_TIME_LIMIT).build()
 }
 
 pub fn aggregate() -> AggregateOptions {
@@ -310,6 +320,7 @@ mod tests {
             stream_until("s", 0, Some(3), Some(99)),
             stream_until("s", 4, None, None),
             without_time_field(),
+            snapshot_of("Complaint-c"),
         ]
     }
 
@@ -338,6 +349,10 @@ mod tests {
     #[test]
     fn the_documents_are_exactly_these() {
         assert_eq!(event_id("e"), doc! { "eventId": { "$eq": "e" } });
+        assert_eq!(
+            snapshot_of("Complaint-c"),
+            doc! { "_id": { "$eq": "Complaint-c" } }
+        );
         assert_eq!(
             version_holder("Complaint-c", 3),
             doc! { "streamId": { "$eq": "Complaint-c" }, "uniqueVersion": { "$eq": 3_i64 } }
@@ -386,6 +401,7 @@ mod tests {
             find_one(doc! { "_id": 1 }, None).max_time,
             Some(READ_TIME_LIMIT)
         );
+        assert_eq!(find_one_whole().max_time, Some(READ_TIME_LIMIT));
         assert_eq!(aggregate().max_time, Some(READ_TIME_LIMIT));
         assert_eq!(estimated_count().max_time, Some(READ_TIME_LIMIT));
     }

@@ -108,7 +108,9 @@ pub fn create(priority: Priority) -> Command {
         customer: Customer {
             id: CustomerId::parse("customer-42").expect("an id"),
             name: CustomerName::parse("Ada Lovelace").expect("a name"),
-            email: Email::parse("ada@example.com").expect("an email"),
+            contact: shared::complaint::Contact {
+                email: Email::parse("ada@example.com").expect("an email"),
+            },
         },
     }
 }

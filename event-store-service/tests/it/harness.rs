@@ -38,7 +38,10 @@ pub struct Servers {
 impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
-        let mut config = Config::default();
+        let mut config = Config {
+            auth: shared::test_support::auth::settings(),
+            ..Config::default()
+        };
         config.http.host = "127.0.0.1".into();
         config.http.port = 0;
         config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
@@ -203,12 +206,26 @@ impl Client {
     pub fn new(port: u16) -> Self {
         Self {
             address: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            http: shared::test_support::auth::client(),
         }
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.request_as(method, path, body, None).await
+    }
+
+    /// A request with `authorization` instead of the harness's all-roles token.
+    pub async fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        authorization: Option<&str>,
+    ) -> Reply {
         let mut request = self.http.request(method, format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

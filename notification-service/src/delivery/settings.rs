@@ -3,7 +3,7 @@
 use super::breaker::BreakerSettings;
 use crate::retry::RetrySettings;
 use serde::{Deserialize, Serialize};
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -115,17 +115,8 @@ impl Default for SmtpSettings {
     }
 }
 
-/// A secret setting: serialized as is (settings are layered through JSON), never shown by
-/// `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A secret setting (now shared: the token key is one too).
+pub use shared::config::Secret;
 
 #[cfg(test)]
 mod tests {

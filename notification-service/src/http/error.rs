@@ -9,6 +9,9 @@ pub enum Error {
     NotFound { what: &'static str, id: String },
     #[error("{field}: {reason}")]
     InvalidParameter { field: &'static str, reason: String },
+    /// The caller's roles do not allow the request as asked.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -27,6 +30,7 @@ impl From<Error> for ApiError {
         let message = error.to_string();
         match error {
             Error::NotFound { .. } => ApiError::not_found(message),
+            Error::Forbidden(reason) => ApiError::forbidden(reason),
             Error::InvalidParameter { field, reason } => ApiError::invalid_query(field, reason),
             Error::Database(error) if shared::postgres::is_unavailable(&error) => {
                 ApiError::unavailable("PostgreSQL")

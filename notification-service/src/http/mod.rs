@@ -1,5 +1,6 @@
 //! The notification API: the agent directory and the delivery history.
 
+mod access;
 mod agents;
 mod error;
 mod notifications;
@@ -59,3 +60,5 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
+
+pub use access::ACCESS;

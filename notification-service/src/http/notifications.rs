@@ -9,7 +9,10 @@ use crate::{
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::http::{ErrorBody, Json, Path, Query};
+use shared::{
+    auth::{Principal, Role},
+    http::{ErrorBody, Json, Path, Query},
+};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -141,20 +144,53 @@ fn filter(params: HistoryParams) -> Result<HistoryFilter, Error> {
     ))]
 pub async fn list(
     State(state): State<AppState>,
+    reader: Principal,
     Query(params): Query<HistoryParams>,
 ) -> Result<Json<NotificationList>, Error> {
     let filter = filter(params)?;
-    let found = store::notifications::history(&state.pool, &filter).await?;
+    let customer = customer_only(&reader);
+    if let Some(customer) = &customer {
+        let Some(complaint) = &filter.complaint_id else {
+            return Err(Error::Forbidden(
+                "a customer reads the notifications of one of its complaints: pass complaintId",
+            ));
+        };
+        check_owner(&state, complaint, customer).await?;
+    }
+    let mut found = store::notifications::history(&state.pool, &filter).await?;
     let next_before = if found.len() as i64 == filter.limit {
         found.last().map(|n| n.id)
     } else {
         None
     };
+    if customer.is_some() {
+        // Its own messages: not those to the staff (their addresses, their instructions).
+        found.retain(|n| n.audience == Audience::Complainant);
+    }
     let items = found
         .into_iter()
         .map(|n| NotificationView::of(n, false))
         .collect();
     Ok(Json(NotificationList { items, next_before }))
+}
+
+/// The customer id of a reader who reads as a customer only (no staff role).
+fn customer_only(reader: &Principal) -> Option<String> {
+    if reader.has(Role::Supervisor) {
+        return None;
+    }
+    Some(reader.customer_id.clone().unwrap_or_default())
+}
+
+/// Another customer's complaint (or one this service does not know) is 404 to a customer.
+async fn check_owner(state: &AppState, complaint: &str, customer: &str) -> Result<(), Error> {
+    match store::complaints::customer_of(&state.pool, complaint).await? {
+        Some(owner) if !customer.is_empty() && owner == customer => Ok(()),
+        _ => Err(Error::NotFound {
+            what: "complaint",
+            id: complaint.to_owned(),
+        }),
+    }
 }
 
 /// One notification, with its message text.
@@ -167,13 +203,23 @@ pub async fn list(
     ))]
 pub async fn get(
     State(state): State<AppState>,
+    reader: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<NotificationView>, Error> {
-    store::notifications::get(&state.pool, id)
+    let not_found = || Error::NotFound {
+        what: "notification",
+        id: id.to_string(),
+    };
+    let notification = store::notifications::get(&state.pool, id)
         .await?
-        .map(|n| Json(NotificationView::of(n, true)))
-        .ok_or(Error::NotFound {
-            what: "notification",
-            id: id.to_string(),
-        })
+        .ok_or_else(not_found)?;
+    if let Some(customer) = customer_only(&reader) {
+        if notification.audience != Audience::Complainant {
+            return Err(not_found());
+        }
+        check_owner(&state, &notification.complaint_id, &customer)
+            .await
+            .map_err(|_| not_found())?;
+    }
+    Ok(Json(NotificationView::of(notification, true)))
 }

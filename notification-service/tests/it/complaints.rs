@@ -37,7 +37,9 @@ impl ComplaintScript {
             customer: Customer {
                 id: CustomerId::parse("customer-42").unwrap(),
                 name: CustomerName::parse("Ada Lovelace").unwrap(),
-                email: Email::parse(email).unwrap(),
+                contact: shared::complaint::Contact {
+                    email: Email::parse(email).unwrap(),
+                },
             },
         });
         (script, created)

@@ -68,7 +68,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let smtp = SmtpServer::start(options.flaky_failures).await;
     let vhost = TestVhost::create().await;
 
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();
@@ -127,7 +131,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: shared::test_support::auth::client(),
         smtp,
         published,
         publisher: tap_broker.publisher(),
@@ -160,12 +164,16 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the service answers");
+        self.get_as(path, None).await
+    }
+
+    /// `GET path` with `authorization` instead of the harness's all-roles token.
+    pub async fn get_as(&self, path: &str, authorization: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("the service answers");
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)

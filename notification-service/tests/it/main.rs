@@ -3,7 +3,9 @@
 mod acknowledgement;
 mod api;
 mod assignment;
+mod authorization;
 mod circuit;
 mod complaints;
 mod delivery;
 mod harness;
+mod schema_versions;

@@ -1,22 +1,30 @@
 //! Complaint events in and out of the [`Envelope`]: the catalogue's type name plus the data
-//! struct as JSON.
+//! struct as JSON. Written at each type's latest schema version; read through the upcasters
+//! ([`crate::event::upcast`]) first, so data of any earlier version decodes the same.
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 use super::event::ComplaintEvent;
-use crate::event::{Envelope, EventType, Metadata};
+use crate::event::{
+    upcast::{self, UpcastError},
+    Envelope, EventType, Metadata,
+};
 
 /// The envelope's `aggregateType` for complaint events.
 pub const AGGREGATE_TYPE: &str = "Complaint";
 
-/// A complaint event whose data does not have the shape of its type: the message is poison
-/// (dead-letter it), not a transient failure.
+/// A complaint event whose data does not have the shape of its type, or whose schema version
+/// this build does not know: the message is poison (dead-letter it), not a transient failure.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid {event_type} data: {source}")]
-pub struct DecodeError {
-    pub event_type: EventType,
-    pub source: serde_json::Error,
+pub enum DecodeError {
+    #[error("invalid {event_type} data: {source}")]
+    Invalid {
+        event_type: EventType,
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Version(#[from] UpcastError),
 }
 
 impl ComplaintEvent {
@@ -51,10 +59,16 @@ impl ComplaintEvent {
         }
     }
 
-    /// This event of complaint `complaint_id` in a new envelope.
+    /// This event of complaint `complaint_id` in a new envelope, at its type's latest schema
+    /// version (whatever `metadata` said).
     pub fn to_envelope(&self, complaint_id: &str, metadata: Metadata) -> Envelope {
+        let event_type = self.event_type();
+        let metadata = Metadata {
+            schema_version: upcast::latest_version(event_type),
+            ..metadata
+        };
         Envelope::new(
-            self.event_type(),
+            event_type,
             complaint_id,
             AGGREGATE_TYPE,
             self.to_data(),
@@ -62,26 +76,33 @@ impl ComplaintEvent {
         )
     }
 
-    /// The complaint event of type `event_type` with data `data`. `Ok(None)` for any other
-    /// type, known or not: consumers ignore events they have no use for.
-    pub fn from_parts(event_type: &str, data: &Value) -> Result<Option<Self>, DecodeError> {
+    /// The complaint event of type `event_type` with data `data` written at schema version
+    /// `schema_version`, upcast to the latest version first. `Ok(None)` for any other type,
+    /// known or not: consumers ignore events they have no use for.
+    pub fn from_parts(
+        event_type: &str,
+        schema_version: u32,
+        data: &Value,
+    ) -> Result<Option<Self>, DecodeError> {
         let Ok(known) = event_type.parse::<EventType>() else {
             return Ok(None);
         };
         let event = match known {
-            EventType::ComplaintCreated => Self::Created(decode(known, data)?),
-            EventType::ComplaintAssigned => Self::Assigned(decode(known, data)?),
-            EventType::ComplaintProcessed => Self::Processed(decode(known, data)?),
-            EventType::ComplaintResolved => Self::Resolved(decode(known, data)?),
-            EventType::ComplaintClosed => Self::Closed(decode(known, data)?),
-            EventType::ComplaintReopened => Self::Reopened(decode(known, data)?),
-            EventType::ComplaintPriorityChanged => Self::PriorityChanged(decode(known, data)?),
-            EventType::ComplaintEscalated => Self::Escalated(decode(known, data)?),
+            EventType::ComplaintCreated => Self::Created(decode(known, schema_version, data)?),
+            EventType::ComplaintAssigned => Self::Assigned(decode(known, schema_version, data)?),
+            EventType::ComplaintProcessed => Self::Processed(decode(known, schema_version, data)?),
+            EventType::ComplaintResolved => Self::Resolved(decode(known, schema_version, data)?),
+            EventType::ComplaintClosed => Self::Closed(decode(known, schema_version, data)?),
+            EventType::ComplaintReopened => Self::Reopened(decode(known, schema_version, data)?),
+            EventType::ComplaintPriorityChanged => {
+                Self::PriorityChanged(decode(known, schema_version, data)?)
+            }
+            EventType::ComplaintEscalated => Self::Escalated(decode(known, schema_version, data)?),
             EventType::ComplaintCompensationRequired => {
-                Self::CompensationRequired(decode(known, data)?)
+                Self::CompensationRequired(decode(known, schema_version, data)?)
             }
             EventType::ComplaintAssignmentReverted => {
-                Self::AssignmentReverted(decode(known, data)?)
+                Self::AssignmentReverted(decode(known, schema_version, data)?)
             }
             EventType::NotificationSent
             | EventType::NotificationFailed
@@ -108,7 +129,11 @@ impl ComplaintEvent {
 
     /// The complaint event an envelope carries, if it carries one.
     pub fn from_envelope(envelope: &Envelope) -> Result<Option<Self>, DecodeError> {
-        Self::from_parts(&envelope.event_type, &envelope.event_data)
+        Self::from_parts(
+            &envelope.event_type,
+            envelope.metadata.schema_version,
+            &envelope.event_data,
+        )
     }
 }
 
@@ -118,6 +143,12 @@ fn json(data: &impl Serialize) -> Value {
     serde_json::to_value(data).expect("complaint event data is plain JSON")
 }
 
-fn decode<T: DeserializeOwned>(event_type: EventType, data: &Value) -> Result<T, DecodeError> {
-    T::deserialize(data).map_err(|source| DecodeError { event_type, source })
+/// `data` of `event_type` at `schema_version`, upcast to the latest version, as `T`.
+fn decode<T: DeserializeOwned>(
+    event_type: EventType,
+    schema_version: u32,
+    data: &Value,
+) -> Result<T, DecodeError> {
+    let data = upcast::upcast(event_type, schema_version, data)?;
+    T::deserialize(data.as_ref()).map_err(|source| DecodeError::Invalid { event_type, source })
 }

@@ -17,7 +17,7 @@ pub fn evolve(mut state: Complaint, event: &ComplaintEvent, at: DateTime<Utc>) -
             state.category = data.category.to_string();
             state.customer_id = data.customer.id.to_string();
             state.customer_name = data.customer.name.to_string();
-            state.customer_email = data.customer.email.to_string();
+            state.customer_email = data.customer.contact.email.to_string();
             state.created_at = Some(at);
             state.sla_started_at = Some(at);
             state.sla_deadline = Some(data.sla_deadline);

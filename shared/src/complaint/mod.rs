@@ -16,6 +16,10 @@
 //! - Deadlines (SLA, reopen window) are computed by `decide` from the policy and carried in
 //!   the events, so a replay reproduces them even after the policy has changed.
 //!
+//! - A [`snapshot`] of the state at some version, plus the events after it, folds into the
+//!   same complaint as the whole stream; [`snapshot::STATE_VERSION`] says which snapshots
+//!   this code can read.
+//!
 //! At the edges: [`ComplaintEvent::to_envelope`] and [`ComplaintEvent::from_envelope`] convert
 //! to and from the wire, and [`Complaint::replay`] / [`Complaint::from_envelopes`] fold a
 //! stream. Input is parsed into the value types of this module (`ComplaintTitle::parse`, …)
@@ -30,6 +34,7 @@ mod evolve;
 mod policy;
 mod priority;
 pub mod requests;
+pub mod snapshot;
 mod state;
 mod status;
 mod values;
@@ -52,6 +57,6 @@ pub use priority::Priority;
 pub use state::Complaint;
 pub use status::Status;
 pub use values::{
-    AgentId, Category, ComplaintTitle, Customer, CustomerId, CustomerName, Description, Email,
-    Reason, Resolution, ValidationError,
+    AgentId, Category, ComplaintTitle, Contact, Customer, CustomerId, CustomerName, Description,
+    Email, Reason, Resolution, ValidationError,
 };

@@ -10,8 +10,8 @@ use super::{
     command::Command,
     priority::Priority,
     values::{
-        AgentId, Category, ComplaintTitle, Customer, CustomerId, CustomerName, Description, Email,
-        Reason, Resolution, ValidationError,
+        AgentId, Category, ComplaintTitle, Contact, Customer, CustomerId, CustomerName,
+        Description, Email, Reason, Resolution, ValidationError,
     },
 };
 
@@ -54,7 +54,9 @@ impl CreateComplaintRequest {
             customer: Customer {
                 id: CustomerId::parse(self.customer.id)?,
                 name: CustomerName::parse(self.customer.name)?,
-                email: Email::parse(self.customer.email)?,
+                contact: Contact {
+                    email: Email::parse(self.customer.email)?,
+                },
             },
         })
     }

@@ -6,6 +6,8 @@
 //! of a type added later still decodes: consumers ask [`Envelope::known_type`] and ignore what
 //! they do not know. The catalogue says where each type is published ([`EventType::exchange`],
 //! [`EventType::routing_key`]) and in which Redis stream it is kept ([`EventType::stream`]).
+//! Readers pass `eventData` through [`upcast::upcast`] before decoding it, so they only ever
+//! see the latest schema version of each type.
 
 mod catalogue;
 pub mod command;
@@ -15,6 +17,7 @@ pub mod exchanges;
 pub mod monitoring;
 mod saga;
 pub mod streams;
+pub mod upcast;
 
 pub use catalogue::{EventType, UnknownEventType};
 pub use envelope::{Envelope, Metadata};

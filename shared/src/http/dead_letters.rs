@@ -5,6 +5,7 @@ use super::{
     error::ApiError,
     extract::{Json, Path, Query},
 };
+use crate::auth::{access::allow, Role, Rule};
 use crate::messaging::{
     dead_letters::{DeadLetter, DeadLetterError, DeadLetterQueue, MAX_PEEK},
     Broker,
@@ -15,6 +16,14 @@ use axum::{
     Router,
 };
 use serde::{Deserialize, Serialize};
+
+/// Operators only.
+pub const ACCESS: &[Rule] = &[
+    allow("GET", "/admin/dead-letters", ADMIN),
+    allow("GET", "/admin/dead-letters/{queue}", ADMIN),
+    allow("POST", "/admin/dead-letters/{queue}/redrive", ADMIN),
+];
+const ADMIN: &[Role] = &[Role::Admin];
 
 pub fn routes(broker: Broker) -> Router {
     Router::new()

@@ -87,6 +87,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", what)
     }
 
+    /// The caller is known but its roles do not allow the request.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }

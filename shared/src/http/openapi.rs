@@ -4,10 +4,12 @@
 //! schema-valid parameter that the edge refuses.
 
 use super::error::{ErrorBody, ErrorContent};
+use crate::auth::Access;
 use utoipa::openapi::{
     path::{Operation, Parameter, ParameterIn},
     response::{Response, ResponseBuilder},
     schema::{Schema, SchemaType, Type},
+    security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     ContentBuilder, OpenApi, Ref, RefOr,
 };
 
@@ -20,6 +22,65 @@ pub const NOT_BLANK_TEXT: &str = "^[^\\x00-\\x1F\\x7F]*[^\\x00-\\x20\\x7F\\x85\\
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(ErrorBody, ErrorContent)))]
 struct ErrorSchemas;
+
+/// The name of the bearer scheme in every document.
+pub const BEARER: &str = "bearerAuth";
+
+/// Declares the bearer (JWT) scheme and, on each operation `access` guards, requires it,
+/// names the roles admitted and adds 401 and 403. Returns the operations the table has no
+/// rule for (`GET /path`): the caller refuses to start with any.
+pub fn document_security(openapi: &mut OpenApi, access: &Access) -> Vec<String> {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A JWT from the identity provider (locally: `make token ROLE=… SUB=…`)",
+                ))
+                .build(),
+        ),
+    );
+    let mut missing = Vec::new();
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ] {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let Some(roles) = access.roles_for(method, path) else {
+                missing.push(format!("{method} {path}"));
+                continue;
+            };
+            operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            let note = format!("Roles: {}.", names.join(", "));
+            operation.description = Some(match operation.description.take() {
+                Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),
+                _ => note,
+            });
+            add(
+                operation,
+                "401",
+                "No bearer token, or one that is malformed, expired, not yet valid, badly \
+                 signed or for another issuer or audience (WWW-Authenticate: Bearer)",
+            );
+            add(
+                operation,
+                "403",
+                "The token's roles do not allow this request",
+            );
+        }
+    }
+    missing
+}
 
 /// Adds, to each operation that does not document them itself:
 /// - 400 when it takes parameters or a body (a control character, a malformed parameter or

@@ -3,7 +3,7 @@
 use super::{
     control_characters, correlation, dead_letters, deadline, error::ApiError, openapi, probes,
 };
-use crate::messaging::Broker;
+use crate::{auth::Access, messaging::Broker};
 use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request},
     http::{HeaderName, StatusCode},
@@ -59,9 +59,12 @@ pub struct Operations {
     pub readiness: probes::Readiness,
     pub broker: Broker,
     pub openapi: utoipa::openapi::OpenApi,
+    /// Who may call which route of `api` (and the shared dead-letter routes).
+    pub access: Access,
 }
 
-/// The service's API plus probes, metrics, dead-letter routes and its OpenAPI document, with
+/// The service's API, guarded by `ops.access` (a bearer token with a role the route
+/// admits), plus probes, metrics, dead-letter routes and its OpenAPI document, with
 /// correlation ids, request metrics, a body limit, a deadline, control characters refused in
 /// path and query, and JSON answers for unknown routes. The document lists the statuses this
 /// edge adds to every operation.
@@ -71,8 +74,17 @@ pub fn service_router(api: Router, ops: Operations, settings: &HttpSettings) -> 
     let mut openapi = ops.openapi;
     openapi.merge(<dead_letters::DeadLetterApi as utoipa::OpenApi>::openapi());
     openapi::document_edge_responses(&mut openapi);
-    api.merge(probes::routes(ops.readiness, crate::telemetry::metrics()))
-        .merge(dead_letters::routes(ops.broker))
+    let access = ops.access.with_rules(dead_letters::ACCESS);
+    let unguarded = openapi::document_security(&mut openapi, &access);
+    assert!(
+        unguarded.is_empty(),
+        "operations without an access rule: {unguarded:?}"
+    );
+    // Everything routed so far needs a token; the probes, /metrics and the document below
+    // stay open.
+    api.merge(dead_letters::routes(ops.broker))
+        .route_layer(middleware::from_fn_with_state(access, Access::guard))
+        .merge(probes::routes(ops.readiness, crate::telemetry::metrics()))
         .route(
             "/api-docs/openapi.json",
             get(move || {

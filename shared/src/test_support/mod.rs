@@ -2,6 +2,7 @@
 //! vhost per test, settings pointing at the local servers, and polling for eventual effects.
 //! Servers are found through the same variables as the services (`DATABASE_URL`, …).
 
+pub mod auth;
 mod metrics;
 mod rabbit;
 mod smtp;

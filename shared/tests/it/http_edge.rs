@@ -10,12 +10,21 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::{
+    auth::{access::allow, Access, Role, Rule, Verifier},
     http::{self, HttpSettings, Json, OptionalJson, Path, Query},
     messaging::{Broker, RetryPolicy, Topology},
     test_support::{self, TestVhost},
 };
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Every role may call every route of this test edge.
+const ROUTES: &[Rule] = &[
+    allow("GET", "/echo/{text}", &Role::ALL),
+    allow("POST", "/assign", &Role::ALL),
+    allow("PUT", "/process", &Role::ALL),
+    allow("GET", "/slow", &Role::ALL),
+];
 
 #[derive(Deserialize)]
 struct Filter {
@@ -75,6 +84,12 @@ impl Edge {
             readiness: http::Readiness::new(),
             broker: broker.clone(),
             openapi: utoipa::openapi::OpenApiBuilder::new().build(),
+            access: Access::new(
+                Verifier::new(&test_support::auth::settings())
+                    .await
+                    .expect("the test key"),
+                ROUTES,
+            ),
         };
         let settings = HttpSettings {
             host: "127.0.0.1".into(),
@@ -88,7 +103,7 @@ impl Edge {
         tokio::spawn(http::serve(listener, router, shutdown.clone()));
         let edge = Edge {
             base,
-            client: reqwest::Client::new(),
+            client: test_support::auth::client(),
             shutdown,
             broker,
         };

@@ -33,7 +33,10 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -52,7 +55,10 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         delivery::{SmtpSettings, SmtpTls, TransportKind},
         RetrySettings,
     };
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -87,7 +93,10 @@ pub fn seed_file() -> String {
 
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -98,7 +107,10 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
 
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
-    let mut config = Config::default();
+    let mut config = Config {
+        auth: shared::test_support::auth::settings(),
+        ..Config::default()
+    };
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");

@@ -6,6 +6,7 @@ mod codec;
 mod lifecycle;
 mod reopen;
 mod sla;
+mod snapshots;
 mod transitions;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -68,7 +69,9 @@ pub fn customer() -> Customer {
     Customer {
         id: CustomerId::parse("customer-42").unwrap(),
         name: CustomerName::parse("Ada Lovelace").unwrap(),
-        email: Email::parse("ada@example.com").unwrap(),
+        contact: Contact {
+            email: Email::parse("ada@example.com").unwrap(),
+        },
     }
 }
 
