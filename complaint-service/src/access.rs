@@ -114,17 +114,18 @@ impl ReadScope {
 }
 
 impl ReadScope {
-    /// An event's data as this reader may see it (COMPLAINT_CREATED carries the customer).
+    /// An event's data as this reader may see it. COMPLAINT_CREATED carries the customer's
+    /// e-mail at `customer.email` in schema version 1 and `customer.contact.email` in version
+    /// 2; the timeline shows each event as it was published, so both are masked.
     pub fn redact_data(&self, data: &mut serde_json::Value) {
         if *self != (ReadScope::All { emails: false }) {
             return;
         }
-        if let Some(email) = data
-            .get_mut("customer")
-            .and_then(|customer| customer.get_mut("email"))
-        {
-            if let Some(text) = email.as_str() {
-                *email = serde_json::Value::String(mask_email(text));
+        for at in ["/customer/email", "/customer/contact/email"] {
+            if let Some(email) = data.pointer_mut(at) {
+                if let Some(text) = email.as_str() {
+                    *email = serde_json::Value::String(mask_email(text));
+                }
             }
         }
     }
@@ -218,5 +219,23 @@ mod tests {
             own.redact(complaint("c-1", None)).customer_email,
             "ada@example.com"
         );
+    }
+
+    #[test]
+    fn the_address_is_masked_in_both_schema_versions_of_the_created_event() {
+        let masked = ReadScope::All { emails: false };
+        let mut v1 = serde_json::json!({ "customer": { "id": "c-1", "email": "ada@example.com" } });
+        let mut v2 = serde_json::json!({
+            "customer": { "id": "c-1", "contact": { "email": "ada@example.com" } }
+        });
+        masked.redact_data(&mut v1);
+        masked.redact_data(&mut v2);
+        assert_eq!(v1["customer"]["email"], "a***@example.com");
+        assert_eq!(v2["customer"]["contact"]["email"], "a***@example.com");
+
+        let mut shown = v2.clone();
+        shown["customer"]["contact"]["email"] = "ada@example.com".into();
+        ReadScope::All { emails: true }.redact_data(&mut shown);
+        assert_eq!(shown["customer"]["contact"]["email"], "ada@example.com");
     }
 }

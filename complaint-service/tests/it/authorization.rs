@@ -430,7 +430,7 @@ async fn an_agent_works_only_on_complaints_assigned_to_it_and_does_not_see_custo
     assert_eq!(view.status, StatusCode::OK);
     assert_eq!(view.body["customerEmail"], "a***@example.com");
     assert_eq!(
-        view.body["timeline"][0]["data"]["customer"]["email"],
+        view.body["timeline"][0]["data"]["customer"]["contact"]["email"],
         "a***@example.com"
     );
     let list = as_caller(&app, "agent", Method::GET, "/api/complaints", None).await;
