@@ -66,12 +66,22 @@ pub async fn one(
 pub struct SagaListParams {
     /// One status or several, comma-separated (`FAILED,RUNNING`), in any case: RUNNING,
     /// COMPLETED, FAILED, COMPENSATING, COMPENSATED, ABANDONED.
+    #[param(
+        pattern = "^ *(RUNNING|COMPLETED|FAILED|COMPENSATING|COMPENSATED|ABANDONED)? *(, *(RUNNING|COMPLETED|FAILED|COMPENSATING|COMPENSATED|ABANDONED)? *)*$"
+    )]
     status: Option<String>,
     /// One saga type or several: ACKNOWLEDGEMENT, ASSIGNMENT, ESCALATION.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(
+        rename = "type",
+        pattern = "^ *(ACKNOWLEDGEMENT|ASSIGNMENT|ESCALATION)? *(, *(ACKNOWLEDGEMENT|ASSIGNMENT|ESCALATION)? *)*$"
+    )]
     kind: Option<String>,
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page (the hex of `<micros>|<uuid>`, as the complaint
+    /// list's).
+    #[param(
+        pattern = "^(3[0-9]){1,16}7c(3[0-9]|6[1-6]){8}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){4}2d(3[0-9]|6[1-6]){12}$"
+    )]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
