@@ -4,7 +4,7 @@
 //
 // Base URLs come from the environment, defaulting to the local ports of DESIGN.md:
 //   COMPLAINTS_URL (3005) NOTIFICATIONS_URL (3006) AUDIT_URL (3007) EVENTS_URL (3008)
-// or, to go through Kong, GATEWAY_URL=http://localhost:8000 with API_KEY=demo-key-change-me.
+// or, to go through Kong, GATEWAY_URL=http://localhost:8000 (Kong checks the same TOKEN).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
@@ -55,7 +55,6 @@ export function headers(extra = {}) {
   const h = { 'Content-Type': 'application/json', 'X-Correlation-ID': uuid() };
   // Every service wants a bearer token: TOKEN=$(make -s token ROLE=customer,agent,supervisor,auditor,admin SUB=k6 | tail -1)
   if (__ENV.TOKEN) h.Authorization = `Bearer ${__ENV.TOKEN}`;
-  if (__ENV.API_KEY) h.apikey = __ENV.API_KEY;
   return Object.assign(h, extra);
 }
 

@@ -117,7 +117,8 @@ pub struct CommandMessage {
     pub correlation_id: Option<String>,
     /// What caused the command (an event or another command), for the record.
     pub causation_id: Option<String>,
-    /// Who asks (the `userId` of the events), as `X-User-Id`.
+    /// Who asks: the `userId` of the events. No token is checked on this path; RabbitMQ's
+    /// permissions on `complaints.commands` decide who may send commands at all.
     pub actor: Option<String>,
     pub command: ComplaintCommand,
 }
