@@ -62,25 +62,32 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
     }
 
+    /// A value of the body that breaks its rules: 422 VALIDATION_FAILED naming the `field`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::new(
+        Self::about_field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "VALIDATION_FAILED",
-            format!("{field}: {message}"),
+            field,
+            message,
         )
-        .with_details(serde_json::json!({ "field": field, "reason": message }))
     }
 
     /// A query-string parameter the client must fix: 400 INVALID_QUERY naming the `field`.
     pub fn invalid_query(field: &str, reason: impl Into<String>) -> Self {
+        Self::about_field(StatusCode::BAD_REQUEST, "INVALID_QUERY", field, reason)
+    }
+
+    /// An error about one field, with the field and the reason under `details` as well, so a
+    /// client can point at it without parsing the message.
+    fn about_field(
+        status: StatusCode,
+        code: &'static str,
+        field: &str,
+        reason: impl Into<String>,
+    ) -> Self {
         let reason = reason.into();
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_QUERY",
-            format!("{field}: {reason}"),
-        )
-        .with_details(serde_json::json!({ "field": field, "reason": reason }))
+        Self::new(status, code, format!("{field}: {reason}"))
+            .with_details(serde_json::json!({ "field": field, "reason": reason }))
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
