@@ -77,6 +77,15 @@ impl Handler for SagaKeeper {
     }
 }
 
+/// What the events of one batch work on: the sagas, the announcements and the timers they
+/// move, and the time they are kept at.
+struct Batch {
+    sagas: WorkingSet,
+    pending: Pending,
+    timers: TimerMoves,
+    now: DateTime<Utc>,
+}
+
 /// What a batch's transaction does besides its own statements, carried to the commit.
 #[derive(Default)]
 struct Pending {
@@ -175,7 +184,7 @@ impl SagaKeeper {
             .zip(events)
             .filter_map(|(item, event)| item.saga_key(event))
             .collect();
-        let mut sagas = WorkingSet::lock(&mut tx, &causes).await?;
+        let sagas = WorkingSet::lock(&mut tx, &causes).await?;
         // A reply whose saga is neither stored nor started earlier in this batch came early:
         // it writes nothing and is tried again shortly.
         let mut started_here = HashSet::new();
@@ -207,8 +216,12 @@ impl SagaKeeper {
             .collect();
         let first_time = shared::inbox::first_times(&mut tx, QUEUE, &handled).await?;
 
-        let mut pending = Pending::default();
-        let mut timers = TimerMoves::default();
+        let mut batch = Batch {
+            sagas,
+            pending: Pending::default(),
+            timers: TimerMoves::default(),
+            now,
+        };
         for (index, (item, event)) in incoming.into_iter().zip(events).enumerate() {
             let first_time = first_time.contains(&event.event_id);
             match item {
@@ -219,33 +232,34 @@ impl SagaKeeper {
                     complaint_id,
                     event: complaint_event,
                 } => {
-                    timers.follow(complaint_id, &complaint_event);
+                    batch.timers.follow(complaint_id, &complaint_event);
                     self.on_complaint_event(
                         &mut tx,
-                        &mut sagas,
-                        &mut pending,
+                        &mut batch,
                         event_type,
                         event,
                         &complaint_event,
-                        now,
                     )
                     .await?;
                 }
                 Incoming::Reply { cause, reply } => {
-                    if let Some((saga, compensation)) = self.on_reply(
-                        &mut sagas,
-                        &mut pending,
-                        event,
-                        cause,
-                        &reply,
-                        first_time,
-                        now,
-                    ) {
-                        pending.compensations.push((index, saga, compensation));
+                    if let Some((saga, compensation)) =
+                        self.on_reply(&mut batch, event, cause, &reply, first_time)
+                    {
+                        batch
+                            .pending
+                            .compensations
+                            .push((index, saga, compensation));
                     }
                 }
             }
         }
+        let Batch {
+            sagas,
+            pending,
+            timers,
+            ..
+        } = batch;
         sagas.save(&mut tx).await??;
         timers.save(&mut tx).await?;
         shared::outbox::enqueue(&mut tx, &pending.announced).await?;
@@ -265,17 +279,21 @@ impl SagaKeeper {
         Ok(results)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn on_complaint_event(
         &self,
         tx: &mut PgConnection,
-        sagas: &mut WorkingSet,
-        pending: &mut Pending,
+        batch: &mut Batch,
         event_type: EventType,
         event: &Envelope,
         complaint_event: &ComplaintEvent,
-        now: DateTime<Utc>,
     ) -> Result<(), KeeperError> {
+        let Batch {
+            sagas,
+            pending,
+            now,
+            ..
+        } = batch;
+        let now = *now;
         if let Some(kind) = policy::kind_started_by(event_type) {
             // A saga already there for this trigger (a redelivery whose inbox entry was
             // purged) is left as it is.
@@ -309,17 +327,21 @@ impl SagaKeeper {
     }
 
     /// A reply to a saga this batch holds; says what to compensate after the commit.
-    #[allow(clippy::too_many_arguments)]
     fn on_reply(
         &self,
-        sagas: &mut WorkingSet,
-        pending: &mut Pending,
+        batch: &mut Batch,
         event: &Envelope,
         cause: Uuid,
         reply: &Reply,
         first_time: bool,
-        now: DateTime<Utc>,
     ) -> Option<(Saga, Compensation)> {
+        let Batch {
+            sagas,
+            pending,
+            now,
+            ..
+        } = batch;
+        let now = *now;
         let saga = sagas.answering(cause)?.clone();
         let mut current = saga.clone();
         let mut compensation = None;
