@@ -105,6 +105,8 @@ enum KeeperError {
     NotYet(String),
     #[error("undecodable complaint event: {0}")]
     Undecodable(#[from] shared::complaint::DecodeError),
+    #[error("undecodable reply: {0}")]
+    MalformedReply(#[from] shared::event::MalformedPayload),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -112,7 +114,10 @@ enum KeeperError {
 impl KeeperError {
     /// Refused before the event wrote anything: the rest of its batch may commit.
     fn wrote_nothing(&self) -> bool {
-        matches!(self, KeeperError::NotYet(_) | KeeperError::Undecodable(_))
+        matches!(
+            self,
+            KeeperError::NotYet(_) | KeeperError::Undecodable(_) | KeeperError::MalformedReply(_)
+        )
     }
 
     fn into_handler_error(self) -> HandlerError {
@@ -246,12 +251,12 @@ impl SagaKeeper {
         event: &Envelope,
         pending: &mut Pending,
     ) -> Result<Option<(Saga, Compensation)>, KeeperError> {
-        let Some((cause, reply)) = Reply::from_envelope(event) else {
+        let Some((cause, reply)) = Reply::from_envelope(event)? else {
             return Ok(None);
         };
         let now = now();
         let Some(saga) = store::awaiting(tx, cause).await? else {
-            return if expects_a_saga(&reply) {
+            return if policy::expects_a_saga(&reply) {
                 Err(KeeperError::NotYet(format!(
                     "{} caused by {cause}",
                     event.event_type
@@ -273,7 +278,7 @@ impl SagaKeeper {
                 current = late;
             }
         }
-        if compensation.is_none() && awaits_its_compensation(&current, &reply) {
+        if compensation.is_none() && policy::awaits_its_compensation(&current, &reply) {
             compensation = current.agent_id.clone().map(|agent_id| Compensation {
                 agent_id,
                 reason: failure_reason(&reply),
@@ -422,26 +427,6 @@ fn envelope(saga: &Saga, announcement: Announcement, cause: Uuid, now: DateTime<
         announcement.data,
         metadata,
     )
-}
-
-/// Replies to the steps sagas are made of must find their saga; others need not.
-fn expects_a_saga(reply: &Reply) -> bool {
-    match reply {
-        Reply::NotificationSent { step, .. } | Reply::NotificationFailed { step, .. } => {
-            matches!(
-                step.as_str(),
-                "acknowledgement" | "assignment" | "escalation"
-            )
-        }
-        Reply::NotificationsRetracted | Reply::AuditCompensated => true,
-    }
-}
-
-fn awaits_its_compensation(saga: &Saga, reply: &Reply) -> bool {
-    saga.kind == SagaKind::Assignment
-        && saga.status == SagaStatus::Compensating
-        && saga.compensation_event_id.is_none()
-        && matches!(reply, Reply::NotificationFailed { step, audience, .. } if step == "assignment" && audience == "assignee")
 }
 
 fn failure_reason(reply: &Reply) -> String {

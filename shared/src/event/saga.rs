@@ -6,15 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Who resumed a saga.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RetryInitiator {
-    /// Someone asked for it (`POST /api/sagas/{id}/retry`).
-    Operator,
-    /// The saga clock found the step overdue and resumed it on its own.
-    Recovery,
-}
+crate::wire_enum!(
+    /// Who resumed a saga.
+    #[derive(ToSchema)]
+    RetryInitiator, "SCREAMING_SNAKE_CASE" {
+        /// Someone asked for it (`POST /api/sagas/{id}/retry`).
+        Operator => "OPERATOR",
+        /// The saga clock found the step overdue and resumed it on its own.
+        Recovery => "RECOVERY",
+    }
+);
 
 /// SAGA_RETRIED: the saga waits again at `step`, same saga id, attempt `attempt`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
