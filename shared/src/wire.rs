@@ -57,9 +57,13 @@ impl UnknownName {
 
 /// Defines a closed set of wire names with `ALL`, `as_str`, `Display`, `FromStr` and serde by
 /// wire name; see [the module](crate::wire).
+///
+/// The wire names are matched as `tt`, not `literal`: a `literal` fragment reaches derive
+/// macros wrapped in an invisible group, and utoipa's `ToSchema` then ignores the
+/// `#[serde(rename)]` (the OpenAPI would list `Agent` for `AGENT`, as issue 10 found).
 #[macro_export]
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident, $case:literal { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $case:literal { $($(#[$vmeta:meta])* $variant:ident => $wire:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
