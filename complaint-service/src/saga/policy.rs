@@ -6,12 +6,12 @@
 use super::model::{Failure, Saga, SagaKind, SagaStatus, Step, StepStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::event::{
     errors::{ErrorKind, ErrorReport, FailingMessage, ManualInterventionRequired},
     notification::{self, Audience, StepFailed, StepSent},
     to_data, CompensationDone, Envelope, EventType, MalformedPayload, RetryInitiator,
-    SagaAbandoned, SagaRetried,
+    SagaAbandoned, SagaChanged, SagaRetried,
 };
 use uuid::Uuid;
 
@@ -674,24 +674,23 @@ fn announce(
     step: Option<&str>,
     reason: Option<&str>,
 ) -> Announcement {
-    let mut data = json!({
-        "sagaId": saga.saga_id,
-        "sagaType": saga.kind.as_str(),
-        "complaintId": saga.complaint_id,
-        "status": saga.status.as_str(),
-    });
-    if let Some(step) = step {
-        data["step"] = step.into();
-    }
-    if let Some(reason) = reason {
-        data["reason"] = reason.into();
-    }
-    Announcement { event_type, data }
+    typed(
+        event_type,
+        &SagaChanged {
+            saga_id: saga.saga_id,
+            saga_type: saga.kind.as_str().to_owned(),
+            complaint_id: saga.complaint_id.clone(),
+            status: saga.status.as_str().to_owned(),
+            step: step.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use shared::event::Metadata;
 
     fn now() -> DateTime<Utc> {

@@ -30,4 +30,4 @@ pub use catalogue::{EventType, UnknownEventType};
 pub use compensation::CompensationDone;
 pub use envelope::{Envelope, Metadata};
 pub use payload::{to_data, MalformedPayload};
-pub use saga::{RetryInitiator, SagaAbandoned, SagaRetried};
+pub use saga::{RetryInitiator, SagaAbandoned, SagaChanged, SagaRetried};
