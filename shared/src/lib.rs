@@ -15,3 +15,4 @@ pub mod postgres;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod wire;

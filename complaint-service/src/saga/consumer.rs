@@ -117,6 +117,8 @@ enum KeeperError {
     NotYet(String),
     #[error("undecodable complaint event: {0}")]
     Undecodable(#[from] shared::complaint::DecodeError),
+    #[error("undecodable reply: {0}")]
+    MalformedReply(#[from] shared::event::MalformedPayload),
     #[error(transparent)]
     Service(#[from] ServiceError),
     /// A saga for the same trigger was stored meanwhile: the next try reads it.
@@ -198,7 +200,7 @@ impl SagaKeeper {
                 Incoming::Reply { cause, reply }
                     if sagas.answering(*cause).is_none() && !started_here.contains(cause) =>
                 {
-                    if expects_a_saga(reply) {
+                    if policy::expects_a_saga(reply) {
                         let early =
                             KeeperError::NotYet(format!("{} caused by {cause}", event.event_type));
                         *result = Some(Err(early.into_handler_error()));
@@ -355,7 +357,7 @@ impl SagaKeeper {
                 current = late;
             }
         }
-        if compensation.is_none() && awaits_its_compensation(&current, reply) {
+        if compensation.is_none() && policy::awaits_its_compensation(&current, reply) {
             compensation = current.agent_id.clone().map(|agent_id| Compensation {
                 agent_id,
                 reason: failure_reason(reply),
@@ -503,7 +505,7 @@ impl Incoming {
             return Ok(Incoming::Ignored); // a type this build does not know
         };
         if !event_type.is_complaint_event() {
-            return Ok(match Reply::from_envelope(event) {
+            return Ok(match Reply::from_envelope(event)? {
                 Some((cause, reply)) => Incoming::Reply { cause, reply },
                 None => Incoming::Ignored,
             });
@@ -559,26 +561,6 @@ fn envelope(saga: &Saga, announcement: Announcement, cause: Uuid, now: DateTime<
         announcement.data,
         metadata,
     )
-}
-
-/// Replies to the steps sagas are made of must find their saga; others need not.
-fn expects_a_saga(reply: &Reply) -> bool {
-    match reply {
-        Reply::NotificationSent { step, .. } | Reply::NotificationFailed { step, .. } => {
-            matches!(
-                step.as_str(),
-                "acknowledgement" | "assignment" | "escalation"
-            )
-        }
-        Reply::NotificationsRetracted | Reply::AuditCompensated => true,
-    }
-}
-
-fn awaits_its_compensation(saga: &Saga, reply: &Reply) -> bool {
-    saga.kind == SagaKind::Assignment
-        && saga.status == SagaStatus::Compensating
-        && saga.compensation_event_id.is_none()
-        && matches!(reply, Reply::NotificationFailed { step, audience, .. } if step == "assignment" && audience == "assignee")
 }
 
 fn failure_reason(reply: &Reply) -> String {
