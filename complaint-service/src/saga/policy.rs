@@ -189,10 +189,10 @@ pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transi
             );
             finish(&mut next, SagaStatus::Completed, now);
             Some(Transition {
-                announcements: vec![
-                    announce(EventType::SagaStepCompleted, &next, Some(&name), None),
-                    announce(EventType::SagaCompleted, &next, None, None),
-                ],
+                // The announcement that ends a saga names the step that ended it; a
+                // SAGA_STEP_COMPLETED besides would say the same again (one message fewer
+                // per saga through the broker, the event store and the audit trail).
+                announcements: vec![announce(EventType::SagaCompleted, &next, Some(&name), None)],
                 saga: next,
                 compensate: None,
             })
@@ -559,20 +559,27 @@ fn compensation_step_done(saga: &Saga, name: &str, now: DateTime<Utc>) -> Option
     let mut next = saga.clone();
     finish_step(&mut next, name, StepStatus::Completed, now, None);
     next.updated_at = now;
-    let mut announcements = vec![announce(
-        EventType::SagaStepCompleted,
-        &next,
-        Some(name),
-        None,
-    )];
     let all_done = [RETRACT_NOTIFICATIONS, MARK_AUDIT].iter().all(|s| {
         next.step(s)
             .is_some_and(|s| s.status == StepStatus::Completed)
     });
-    if all_done {
+    // As on completion: the last step is named by SAGA_COMPENSATED itself.
+    let announcements = if all_done {
         finish(&mut next, SagaStatus::Compensated, now);
-        announcements.push(announce(EventType::SagaCompensated, &next, None, None));
-    }
+        vec![announce(
+            EventType::SagaCompensated,
+            &next,
+            Some(name),
+            None,
+        )]
+    } else {
+        vec![announce(
+            EventType::SagaStepCompleted,
+            &next,
+            Some(name),
+            None,
+        )]
+    };
     Some(Transition {
         saga: next,
         announcements,
@@ -785,7 +792,12 @@ mod tests {
         assert_eq!(done.saga.status, SagaStatus::Completed);
         assert_eq!(
             types(&done),
-            [EventType::SagaStepCompleted, EventType::SagaCompleted]
+            [EventType::SagaCompleted],
+            "the completing step is named by SAGA_COMPLETED, not announced apart"
+        );
+        assert_eq!(
+            done.announcements[0].data["step"],
+            serde_json::json!(ACKNOWLEDGE)
         );
         assert!(on_reply(&done.saga, &sent("acknowledgement", "complainant"), now()).is_none());
     }
@@ -815,10 +827,7 @@ mod tests {
         assert!(on_reply(&retracted.saga, &Reply::NotificationsRetracted, now()).is_none());
         let done = on_reply(&retracted.saga, &Reply::AuditCompensated, now()).unwrap();
         assert_eq!(done.saga.status, SagaStatus::Compensated);
-        assert_eq!(
-            types(&done),
-            [EventType::SagaStepCompleted, EventType::SagaCompensated]
-        );
+        assert_eq!(types(&done), [EventType::SagaCompensated]);
     }
 
     #[test]
@@ -943,11 +952,7 @@ mod tests {
         let retried = retry(&late, later(30), TimeDelta::minutes(5)).unwrap();
         assert_eq!(
             types(&retried),
-            [
-                EventType::SagaRetried,
-                EventType::SagaStepCompleted,
-                EventType::SagaCompleted
-            ]
+            [EventType::SagaRetried, EventType::SagaCompleted]
         );
         assert_eq!(retried.saga.status, SagaStatus::Completed);
         assert_eq!(retried.saga.attempt, 2);

@@ -29,7 +29,9 @@ pub struct SagaChanged {
     pub complaint_id: String,
     /// The saga's status after the change.
     pub status: String,
-    /// The step that changed (SAGA_STEP_COMPLETED, SAGA_FAILED).
+    /// The step that changed (SAGA_STEP_COMPLETED, SAGA_FAILED), or the one whose completion
+    /// ended the saga (SAGA_COMPLETED, SAGA_COMPENSATED: no SAGA_STEP_COMPLETED is announced
+    /// for a saga's last step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
     /// Why it failed (SAGA_FAILED).
