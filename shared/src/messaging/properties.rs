@@ -18,14 +18,20 @@ pub const ORIGINAL_QUEUE: &str = "x-original-queue";
 pub const ORIGINAL_EXCHANGE: &str = "x-original-exchange";
 pub const ORIGINAL_ROUTING_KEY: &str = "x-original-routing-key";
 pub const DEAD_LETTERED_AT: &str = "x-dead-lettered-at";
+/// The event's aggregate (complaint) id: what a partition exchange hashes, so one complaint's
+/// events always reach the same partition (`topology.rs`).
+pub const AGGREGATE_ID: &str = "x-aggregate-id";
 /// Set on events re-published by a replay.
 pub const REPLAY: &str = "x-replay";
 
 const PERSISTENT: u8 = 2;
 
-/// Properties for publishing `envelope`: persistent JSON with its ids, type and source.
+/// Properties for publishing `envelope`: persistent JSON with its ids, type and source, and
+/// its aggregate id as a header for the partition exchanges.
 pub fn for_envelope(envelope: &Envelope) -> BasicProperties {
     let timestamp = envelope.metadata.timestamp.timestamp().max(0) as u64;
+    let mut headers = FieldTable::default();
+    headers.insert(AGGREGATE_ID.into(), text(&envelope.aggregate_id));
     BasicProperties::default()
         .with_content_type("application/json".into())
         .with_delivery_mode(PERSISTENT)
@@ -34,6 +40,7 @@ pub fn for_envelope(envelope: &Envelope) -> BasicProperties {
         .with_type(short(&envelope.event_type))
         .with_app_id(short(&envelope.metadata.source))
         .with_timestamp(timestamp)
+        .with_headers(headers)
 }
 
 /// Properties for the answer to a request (request/reply): JSON, transient (a reply whose
