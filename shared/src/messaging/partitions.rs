@@ -10,12 +10,30 @@
 //! never happen, even while two instances disagree about the membership. An instance that dies
 //! loses its slot and its consumers with its connection, and the survivors take its partitions
 //! at their next look.
+//!
+//! Going from one queue to partitions (P was 1), the old queue `Q` still holds what was
+//! published before and is still bound: the instance of rank 0 unbinds it, so it stops filling,
+//! and consumes it alongside its partitions until an operator deletes it (ARCHITECTURE.md,
+//! "Scaling": changing P).
 
 use super::{
     consumer::{Deliveries, QueueConsumer},
     membership::{Membership, LOOK_EVERY},
 };
+use lapin::{options::QueueDeclareOptions, types::FieldTable, Connection};
 use std::collections::BTreeMap;
+
+/// The key of the unpartitioned queue `Q` among the queues consumed (partitions are 0..P).
+const LEGACY: u16 = u16::MAX;
+
+/// Whether the unpartitioned queue `Q` of an earlier plan exists, as far as this connection knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Legacy {
+    Unknown,
+    Absent,
+    /// Unbound; consumed by the instance of rank 0 until deleted.
+    Present,
+}
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -51,9 +69,10 @@ impl<H: Deliveries> Partitioned<H> {
 
     /// Keeps this instance's share consumed on `connection` until shutdown or until the
     /// connection is lost; then stops every partition it consumes.
-    async fn serve(&self, connection: &std::sync::Arc<lapin::Connection>) {
+    async fn serve(&self, connection: &std::sync::Arc<Connection>) {
         let shutdown = self.consumer.shutdown();
         let mut membership = Membership::new(self.consumer.logical());
+        let mut legacy = Legacy::Unknown;
         let mut running: BTreeMap<u16, Running> = BTreeMap::new();
         let mut look = tokio::time::interval(LOOK_EVERY);
         loop {
@@ -73,9 +92,18 @@ impl<H: Deliveries> Partitioned<H> {
             };
             // A partition whose delivery stream ended (its channel failed) is started again.
             running.retain(|_, partition| !partition.task.is_finished());
-            for (index, queue) in self.partitions.iter().enumerate() {
-                let partition = index as u16;
-                match (view.owns(partition), running.contains_key(&partition)) {
+            if view.rank == 0 && legacy == Legacy::Unknown {
+                legacy = self.retire_legacy(connection).await;
+            }
+            let drain_legacy = view.rank == 0 && legacy == Legacy::Present;
+            let queues = self
+                .partitions
+                .iter()
+                .enumerate()
+                .map(|(index, queue)| (index as u16, queue.as_str(), view.owns(index as u16)))
+                .chain([(LEGACY, self.consumer.logical(), drain_legacy)]);
+            for (partition, queue, owned) in queues {
+                match (owned, running.contains_key(&partition)) {
                     (true, false) => {
                         let stop = shutdown.child_token();
                         let consumer = self.consumer.on(queue, stop.clone());
@@ -98,6 +126,55 @@ impl<H: Deliveries> Partitioned<H> {
         for (_, partition) in running {
             partition.stop.cancel();
             let _ = partition.task.await;
+        }
+    }
+
+    /// Looks for the unpartitioned queue `Q` and, if it is there, unbinds it.
+    async fn retire_legacy(&self, connection: &Connection) -> Legacy {
+        let queue = self.consumer.logical();
+        let Ok(channel) = connection.create_channel().await else {
+            return Legacy::Unknown;
+        };
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        match channel
+            .queue_declare(queue.into(), passive, FieldTable::default())
+            .await
+        {
+            Ok(declared) => {
+                let bindings = self
+                    .consumer
+                    .broker()
+                    .topology()
+                    .queue(queue)
+                    .map(|spec| spec.bindings.clone())
+                    .unwrap_or_default();
+                for binding in bindings {
+                    if let Err(error) = channel
+                        .queue_unbind(
+                            queue.into(),
+                            binding.exchange.as_str().into(),
+                            binding.routing_key.as_str().into(),
+                            FieldTable::default(),
+                        )
+                        .await
+                    {
+                        tracing::warn!(queue, %error, "cannot unbind the unpartitioned queue");
+                        return Legacy::Unknown;
+                    }
+                }
+                tracing::warn!(
+                    queue,
+                    messages = declared.message_count(),
+                    "the queue of before partitioning is unbound and drained; delete it (and its \
+                     .retry queues) once empty"
+                );
+                let _ = channel.close(200, "unbound".into()).await;
+                Legacy::Present
+            }
+            Err(_) => Legacy::Absent,
         }
     }
 }

@@ -563,4 +563,110 @@ mod tests {
             .arguments
             .contains(&("alternate-exchange", Arg::Str(UNROUTED.into())))));
     }
+
+    fn partitioned_audit_topology() -> Topology {
+        audit_topology().with_partitions(3)
+    }
+
+    #[test]
+    fn one_partition_is_the_plan_of_one_queue() {
+        assert_eq!(
+            audit_topology().with_partitions(1).declarations(),
+            audit_topology().declarations()
+        );
+    }
+
+    #[test]
+    fn partitions_are_fed_by_a_consistent_hash_of_the_aggregate_id() {
+        let plan = partitioned_audit_topology().declarations();
+        let exchange = plan
+            .exchanges
+            .iter()
+            .find(|e| e.name == "audit-service.all-events.partitions")
+            .expect("partition exchange");
+        assert_eq!(exchange.kind, CONSISTENT_HASH);
+        assert!(exchange.arguments.contains(&(
+            "hash-header",
+            Arg::Str(super::super::properties::AGGREGATE_ID.into())
+        )));
+        let fed: Vec<&str> = plan
+            .bindings
+            .iter()
+            .filter(|(_, b)| b.exchange == exchange.name)
+            .map(|(q, _)| q.as_str())
+            .collect();
+        assert_eq!(
+            fed,
+            [
+                "audit-service.all-events.p0",
+                "audit-service.all-events.p1",
+                "audit-service.all-events.p2"
+            ]
+        );
+        let sources: Vec<&str> = plan
+            .exchange_bindings
+            .iter()
+            .filter(|(x, _)| *x == exchange.name)
+            .map(|(_, b)| b.exchange.as_str())
+            .collect();
+        assert_eq!(sources, exchanges::DOMAIN_EXCHANGES);
+        assert!(
+            !plan
+                .bindings
+                .iter()
+                .any(|(q, _)| q == "audit-service.all-events"),
+            "the logical queue itself is not declared"
+        );
+    }
+
+    #[test]
+    fn a_partition_retries_into_itself_and_dead_letters_into_the_one_dlq() {
+        let plan = partitioned_audit_topology().declarations();
+        let partition = plan
+            .queues
+            .iter()
+            .find(|q| q.name == "audit-service.all-events.p1")
+            .expect("partition");
+        assert!(partition.arguments.contains(&(
+            "x-dead-letter-routing-key",
+            Arg::Str("audit-service.all-events.dlq".into())
+        )));
+        assert!(partition
+            .arguments
+            .contains(&("x-single-active-consumer", Arg::Bool(true))));
+        let retry = plan
+            .queues
+            .iter()
+            .find(|q| q.name == "audit-service.all-events.p1.retry.2000ms")
+            .expect("the partition's delay queue");
+        assert!(retry.arguments.contains(&(
+            "x-dead-letter-routing-key",
+            Arg::Str("audit-service.all-events.p1".into())
+        )));
+        let dlqs = plan
+            .queues
+            .iter()
+            .filter(|q| q.name.ends_with(".dlq"))
+            .count();
+        assert_eq!(dlqs, 1);
+    }
+
+    #[test]
+    fn an_unpartitioned_queue_keeps_one_queue_and_is_redriven_through_the_default_exchange() {
+        let topology = Topology::new(RetryPolicy::default())
+            .with_queue(QueueSpec::new("complaint-service.commands").unpartitioned())
+            .with_partitions(4);
+        let spec = topology.queue("complaint-service.commands").unwrap();
+        assert_eq!(
+            topology.consumed_queues(spec),
+            ["complaint-service.commands"]
+        );
+        assert_eq!(topology.entry(spec).exchange, "");
+        let partitioned = partitioned_audit_topology();
+        let spec = partitioned.queue("audit-service.all-events").unwrap();
+        assert_eq!(
+            partitioned.entry(spec).exchange,
+            "audit-service.all-events.partitions"
+        );
+    }
 }

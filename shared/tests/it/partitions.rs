@@ -69,9 +69,9 @@ struct Instance {
     background: Background,
 }
 
-fn topology(vhost: &TestVhost) -> (shared::messaging::BrokerSettings, Topology) {
+fn topology(vhost: &TestVhost, partitions: u16) -> (shared::messaging::BrokerSettings, Topology) {
     let settings = shared::messaging::BrokerSettings {
-        partitions: PARTITIONS,
+        partitions,
         ..test_support::broker(vhost, "audit-service")
     };
     let topology = Topology::new(settings.retry.clone())
@@ -80,7 +80,7 @@ fn topology(vhost: &TestVhost) -> (shared::messaging::BrokerSettings, Topology) 
 }
 
 async fn start(vhost: &TestVhost, pool: &PgPool, instance: &'static str) -> Instance {
-    let (settings, topology) = topology(vhost);
+    let (settings, topology) = topology(vhost, PARTITIONS);
     let broker = Broker::start(settings, topology);
     assert!(broker.wait_ready(WAIT).await);
     let background = Background::new();
@@ -110,7 +110,14 @@ fn complaint(n: usize) -> String {
 
 /// Publishes every complaint's events, version after version, as relays would.
 async fn publish_all(publisher: shared::messaging::Publisher) {
-    for version in 1..=VERSIONS {
+    publish_versions(&publisher, 1..=VERSIONS).await;
+}
+
+async fn publish_versions(
+    publisher: &shared::messaging::Publisher,
+    versions: std::ops::RangeInclusive<i64>,
+) {
+    for version in versions {
         for n in 0..COMPLAINTS {
             let event = Envelope::new(
                 EventType::ComplaintPriorityChanged,
@@ -263,4 +270,38 @@ async fn an_instance_killed_mid_flow_hands_its_partitions_over_and_every_effect_
     }
 
     survivor.background.stop(&survivor.broker).await;
+}
+
+#[tokio::test]
+async fn going_from_one_queue_to_partitions_drains_the_old_queue_and_stops_filling_it() {
+    let vhost = TestVhost::create().await;
+    let pool = pool().await;
+    // Before: one queue, nobody consuming it; half the history waits there.
+    let (settings, topology) = topology(&vhost, 1);
+    let before = Broker::start(settings, topology);
+    assert!(before.wait_ready(WAIT).await);
+    publish_versions(&before.publisher(), 1..=VERSIONS / 2).await;
+    before.close().await;
+
+    let after = start(&vhost, &pool, "partitioned").await;
+    settle().await;
+    publish_versions(&after.broker.publisher(), VERSIONS / 2 + 1..=VERSIONS).await;
+    let effects = all_handled(&pool).await;
+    assert_eq!(effects.len(), COMPLAINTS * VERSIONS as usize);
+    let old = vhost
+        .management_get(&format!("api/queues/{}/{QUEUE}", vhost.name))
+        .await;
+    assert_eq!(old["messages"], 0, "the old queue is drained: {old}");
+    let bindings = vhost
+        .management_get(&format!("api/queues/{}/{QUEUE}/bindings", vhost.name))
+        .await;
+    let from_audit = bindings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["source"] == exchanges::AUDIT)
+        .count();
+    assert_eq!(from_audit, 0, "the old queue no longer fills: {bindings}");
+
+    after.background.stop(&after.broker).await;
 }
