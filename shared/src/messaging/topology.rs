@@ -14,8 +14,8 @@
 //!
 //! With `partitions` P > 1 (ARCHITECTURE.md, "Scaling"), a partitioned work queue `Q` is split:
 //! - `Q.partitions`: a consistent-hash exchange bound to what `Q` would be bound to; it hashes
-//!   the `x-aggregate-id` header the publisher sets, so one complaint always lands in the same
-//!   partition;
+//!   the `x-partition-key` header the publisher sets (the complaint an event is about), so one
+//!   complaint always lands in the same partition;
 //! - `Q.p0` … `Q.p<P-1>`: the partitions, each a work queue as above (single active consumer),
 //!   bound to `Q.partitions` with equal weight;
 //! - `Q.p<i>.retry.<ms>ms`: the delay queues of each partition, which send a retry back into the
@@ -281,7 +281,7 @@ impl Topology {
                 kind: CONSISTENT_HASH,
                 arguments: vec![(
                     "hash-header",
-                    Arg::Str(super::properties::AGGREGATE_ID.to_owned()),
+                    Arg::Str(super::properties::PARTITION_KEY.to_owned()),
                 )],
             });
             exchange_bindings.extend(spec.bindings.iter().map(|b| (exchange.clone(), b.clone())));
@@ -577,7 +577,7 @@ mod tests {
     }
 
     #[test]
-    fn partitions_are_fed_by_a_consistent_hash_of_the_aggregate_id() {
+    fn partitions_are_fed_by_a_consistent_hash_of_the_partition_key() {
         let plan = partitioned_audit_topology().declarations();
         let exchange = plan
             .exchanges
@@ -587,7 +587,7 @@ mod tests {
         assert_eq!(exchange.kind, CONSISTENT_HASH);
         assert!(exchange.arguments.contains(&(
             "hash-header",
-            Arg::Str(super::super::properties::AGGREGATE_ID.into())
+            Arg::Str(super::super::properties::PARTITION_KEY.into())
         )));
         let fed: Vec<&str> = plan
             .bindings
