@@ -14,6 +14,10 @@
 //! On shutdown the loop stops taking deliveries, finishes and settles the batch in hand, and
 //! returns; unacked prefetched messages go back to the queue when the channel closes.
 //! When the connection is lost the loop waits for the supervisor's next one and resumes.
+//!
+//! A partitioned queue (the topology's `partitions` > 1) runs this loop once per partition this
+//! instance owns; `partitions.rs` decides which, and retries go to the partition's own delay
+//! queues while dead letters, metrics and `x-original-queue` name the logical queue.
 
 use super::{
     broker::Broker,
