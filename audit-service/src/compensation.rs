@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use shared::{
-    complaint::{ComplaintEvent, DecodeError},
+    complaint::{ComplaintEvent, DecodeError, EventCodec},
     event::{Envelope, EventType, Metadata},
 };
 use uuid::Uuid;
