@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{priority::Priority, status::Status, values::AgentId};
+// For the link in `Complaint`'s doc comment, which is also its OpenAPI description.
+#[cfg(doc)]
+use crate::evolve::evolve;
 
-/// The state of one complaint, folded from its events by [`Complaint::fold`] (each one
-/// [`evolve`](crate::evolve)d). Version 0 is the state of a complaint not created yet
-/// ([`Complaint::empty`]); every event adds one.
+/// The state of one complaint, folded from its events by [`evolve`]. Version 0 is the state
+/// of a complaint not created yet ([`Complaint::empty`]); every event adds one.
 ///
 /// The descriptive text (title, customer, …) is kept as plain strings: it was validated when
 /// the complaint was created, and `decide` never reasons about it.

@@ -4,7 +4,7 @@ use crate::{values::ValidationError, wire};
 
 crate::wire_enum!(
     /// `OPEN -assign-> ASSIGNED -process-> IN_PROGRESS -resolve-> RESOLVED -close-> CLOSED`, with
-    /// reassignment, reopening and reverting an assignment on the side (see [`crate::decide`]).
+    /// reassignment, reopening and reverting an assignment on the side (see [`super::decide`]).
     #[derive(Default)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     Status, "SCREAMING_SNAKE_CASE" {

@@ -33,6 +33,10 @@ use crate::values::ValidationError;
 /// before a variant go on the variant. The quoted case after the name says which convention
 /// the wire names follow, for the reader; the names themselves are the literals.
 ///
+/// The names are taken as token trees, not `literal` fragments: a derive then sees
+/// `#[serde(rename = "…")]` as written (utoipa does not read a captured `literal`, and its
+/// schema would list the Rust names).
+///
 /// Everything the expansion names is reached through `$crate`, so the caller needs nothing in
 /// scope; serde's derive still expects the calling crate to depend on `serde` (every crate of
 /// the workspace does).
@@ -40,8 +44,8 @@ use crate::values::ValidationError;
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
-        $name:ident, $case:literal {
-            $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)?
+        $name:ident, $case:tt {
+            $($(#[$vmeta:meta])* $variant:ident => $wire:tt),+ $(,)?
         }
     ) => {
         $(#[$meta])*

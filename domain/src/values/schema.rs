@@ -70,4 +70,12 @@ mod tests {
         assert_eq!(schema["format"], "email");
         assert_eq!(ComplaintTitle::name(), "ComplaintTitle");
     }
+
+    #[test]
+    fn the_wire_enums_schemas_list_their_wire_names() {
+        let schema = serde_json::to_value(crate::Priority::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(crate::Priority::NAMES));
+        let schema = serde_json::to_value(crate::Status::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(crate::Status::NAMES));
+    }
 }

@@ -17,6 +17,9 @@ pub mod snapshot;
 mod tests;
 
 pub use codec::{fold_envelopes, DecodeError, EventCodec, AGGREGATE_TYPE};
+/// The domain's given/when/then fixtures, for tests that speak of the same complaint.
+#[cfg(feature = "test-support")]
+pub use domain::test_support;
 pub use domain::{
     decide, evolve, requests, AgentId, Category, Command, Complaint, ComplaintAssigned,
     ComplaintAssignmentReverted, ComplaintClosed, ComplaintCompensationRequired, ComplaintCreated,
