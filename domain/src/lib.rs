@@ -29,7 +29,7 @@
 //! [`wire_enum!`].
 //!
 //! Features: `openapi` derives utoipa's `ToSchema` for the types the HTTP APIs show;
-//! `test-support` exposes the fixtures of the given/when/then tests ([`test_support`]).
+//! `test-support` exposes the fixtures of the given/when/then tests (`test_support`).
 
 mod command;
 mod decide;

@@ -1,5 +1,5 @@
 //! The bodies of the commands, as clients send them: the JSON bodies of complaint-service's
-//! REST routes and the `payload` of a command message ([`crate::event::command`]), one type
+//! REST routes and the `payload` of a command message (`shared::event::command`), one type
 //! for both so the two ways in cannot drift apart. Unknown fields are refused; values are
 //! parsed into the domain's types by `into_command`, so a bad one is refused naming its field.
 
