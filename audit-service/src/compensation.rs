@@ -23,7 +23,7 @@
 
 use chrono::{DateTime, Utc};
 use shared::{
-    complaint::{ComplaintEvent, DecodeError},
+    complaint::{ComplaintEvent, DecodeError, EventCodec},
     event::{audit::AuditCompensation, to_data, Envelope, EventType, Metadata},
 };
 use uuid::Uuid;

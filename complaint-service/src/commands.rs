@@ -10,8 +10,8 @@ use serde_json::Value;
 use shared::{
     auth::Principal,
     complaint::{
-        decide, evolve, snapshot, AgentId, Command, Complaint, ComplaintEvent, Policy, Priority,
-        Status,
+        decide, evolve, snapshot, AgentId, Command, Complaint, ComplaintEvent, EventCodec, Policy,
+        Priority, Recorded, Status,
     },
     event::{Envelope, Metadata},
 };
@@ -468,19 +468,18 @@ fn authorize(
     })
 }
 
-/// `state` after the events of its stream that follow it. An event type this build does not
-/// know still counts for the version, so the next append does not collide with it.
-fn fold(mut state: Complaint, stream: Vec<StreamEvent>) -> Result<Complaint, ServiceError> {
-    for recorded in stream {
-        let schema_version = u32::try_from(recorded.schema_version).unwrap_or(0);
-        if let Some(event) =
-            ComplaintEvent::from_parts(&recorded.event_type, schema_version, &recorded.data)?
-        {
-            state = evolve(state, &event, recorded.recorded_at);
-        }
-        state.version = recorded.version;
-    }
-    Ok(state)
+/// `state` after the events of its stream that follow it, by the domain's one fold: an event
+/// type this build does not know still counts for the version, so the next append does not
+/// collide with it; a stored event that does not decode is an error.
+fn fold(state: Complaint, stream: Vec<StreamEvent>) -> Result<Complaint, ServiceError> {
+    state.fold(stream.into_iter().map(|stored| {
+        let schema_version = u32::try_from(stored.schema_version).unwrap_or(0);
+        Ok(Recorded {
+            version: stored.version,
+            at: stored.recorded_at,
+            event: ComplaintEvent::from_parts(&stored.event_type, schema_version, &stored.data)?,
+        })
+    }))
 }
 
 /// A bounded metrics label per kind of command.

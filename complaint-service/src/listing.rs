@@ -33,7 +33,7 @@ pub struct Cursor {
     pub id: Uuid,
 }
 
-/// `OPEN,assigned` → both, each name read by `parse` (which takes any case).
+/// `OPEN,assigned` → both, each name read by `parse` (`Status::parse_lenient` takes any case).
 pub fn parse_list<T>(
     raw: Option<&str>,
     parse: impl Fn(&str) -> Result<T, ValidationError>,
@@ -148,10 +148,12 @@ mod tests {
 
     #[test]
     fn lists_of_statuses_parse_in_any_case() {
-        let statuses: Vec<Status> = parse_list(Some("open, IN_PROGRESS"), str::parse).unwrap();
+        let statuses = parse_list(Some("open, IN_PROGRESS"), Status::parse_lenient).unwrap();
         assert_eq!(statuses, [Status::Open, Status::InProgress]);
-        assert!(parse_list::<Status>(Some("DONE"), str::parse).is_err());
-        assert!(parse_list::<Priority>(None, str::parse).unwrap().is_empty());
+        assert!(parse_list(Some("DONE"), Status::parse_lenient).is_err());
+        assert!(parse_list(None, Priority::parse_lenient)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

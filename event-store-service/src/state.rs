@@ -1,6 +1,7 @@
-//! Rebuilding a complaint from its stored events with the shared `evolve`: the same fold
-//! complaint-service uses, so both agree on what a stream means, and the snapshots that
-//! spare long streams a fold from the first event. Pure.
+//! Rebuilding a complaint from its stored events with the domain's one fold
+//! ([`Complaint::fold`], the fold complaint-service and its read model use too, so all say the
+//! same state and version for a stream), and the snapshots that spare long streams a fold
+//! from the first event. Pure.
 //!
 //! Every event is read through the shared upcasters (`ComplaintEvent::from_envelope`), so
 //! events stored at an older schema version fold like new ones; the stored documents are
@@ -11,34 +12,34 @@ use crate::{
     store::{EventDocument, SnapshotDocument},
 };
 use chrono::{DateTime, Utc};
-use shared::complaint::{evolve, snapshot, Complaint, ComplaintEvent};
+use shared::complaint::{snapshot, Complaint, ComplaintEvent, EventCodec, Recorded};
 
-/// The state after `events` (one complaint's, in version order). An event of a type the
-/// aggregate does not know changes nothing but the version, as in complaint-service's own fold
-/// (`commands.rs`), so both say the same version for the same stream; one whose data does not
-/// decode stops the fold, since a state built without it would be wrong.
+/// The state after `events` (one complaint's, in version order).
 pub fn rebuild(aggregate_id: &str, events: &[EventDocument]) -> Result<Complaint> {
     rebuild_from(Complaint::empty(aggregate_id), events)
 }
 
-/// `state` (a snapshot's) after the `events` that follow it.
-pub fn rebuild_from(mut state: Complaint, events: &[EventDocument]) -> Result<Complaint> {
-    for stored in events {
-        let envelope = stored.envelope()?;
-        match ComplaintEvent::from_envelope(&envelope) {
-            Ok(Some(event)) => state = evolve(state, &event, envelope.metadata.timestamp),
-            Ok(None) => {}
-            Err(error) => {
-                return Err(Error::Unreconstructible {
-                    event_id: stored.event_id.clone(),
-                    version: stored.version,
-                    reason: error.to_string(),
-                })
-            }
-        }
-        state.version = stored.version;
-    }
-    Ok(state)
+/// `state` (a snapshot's) after the `events` that follow it. An event of a type the domain
+/// does not know counts for the version and changes nothing else (the domain's rule); one
+/// whose data does not decode stops the fold, since a state built without it would be wrong.
+pub fn rebuild_from(state: Complaint, events: &[EventDocument]) -> Result<Complaint> {
+    state.fold(events.iter().map(recorded))
+}
+
+/// A stored event as the fold reads it.
+fn recorded(stored: &EventDocument) -> Result<Recorded> {
+    let envelope = stored.envelope()?;
+    let event =
+        ComplaintEvent::from_envelope(&envelope).map_err(|error| Error::Unreconstructible {
+            event_id: stored.event_id.clone(),
+            version: stored.version,
+            reason: error.to_string(),
+        })?;
+    Ok(Recorded {
+        version: stored.version,
+        at: envelope.metadata.timestamp,
+        event,
+    })
 }
 
 /// The state `snapshot` holds, if it can start a fold up to `at_version` / `as_of`: written
@@ -87,11 +88,11 @@ pub fn snapshot_to_keep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, TimeDelta, Utc};
+    use chrono::TimeDelta;
     use shared::{
         complaint::{
-            decide, AgentId, Category, Command, ComplaintTitle, Contact, Customer, CustomerId,
-            CustomerName, Description, Email, Policy, Priority, Status,
+            decide, evolve, AgentId, Category, Command, ComplaintTitle, Contact, Customer,
+            CustomerId, CustomerName, Description, Email, Policy, Priority, Status,
         },
         event::Metadata,
     };
@@ -149,8 +150,8 @@ mod tests {
         assert_eq!(rebuilt.version, 3);
     }
 
-    /// complaint-service's fold counts an event it does not know for the version (so its next
-    /// append does not collide); the event store's state says the same version.
+    /// The domain's rule: an event of a type this build does not know counts for the version
+    /// (complaint-service's next append does not collide with it) and changes nothing else.
     #[test]
     fn an_event_of_an_unknown_type_counts_for_the_version_and_changes_nothing_else() {
         let (created, mut stored) = stream("c-1", vec![create()]);

@@ -18,7 +18,7 @@ use crate::{
 };
 use chrono::Utc;
 use shared::{
-    complaint::ComplaintEvent,
+    complaint::{ComplaintEvent, EventCodec},
     event::{exchanges, Envelope},
     messaging::{Handler, HandlerError, QueueSpec},
 };
@@ -173,6 +173,7 @@ async fn apply(
         complaint_id,
         event,
         envelope.metadata.version,
+        envelope.metadata.timestamp,
     );
     match &after {
         Some(view) if after != before => store::complaints::save(tx, view).await?,

@@ -20,7 +20,7 @@ use crate::{
     projection::ComplaintView,
     template::{self, Rendered, TemplateError, Values},
 };
-use shared::complaint::ComplaintEvent;
+use shared::complaint::{ComplaintEvent, EventCodec};
 use uuid::Uuid;
 
 /// Where a notification goes.
@@ -117,7 +117,7 @@ pub fn needs(event: &ComplaintEvent, complaint: Option<&ComplaintView>) -> Needs
             ..Needs::default()
         },
         ComplaintEvent::Escalated(_) => Needs {
-            agent: complaint.and_then(|c| c.assignee.clone()),
+            agent: complaint.and_then(|c| c.assignee.as_ref().map(ToString::to_string)),
             supervisors: true,
             ..Needs::default()
         },
@@ -186,7 +186,7 @@ pub fn plan(
             targets.push((Step::Status, Audience::Complainant, complainant(), None));
         }
         ComplaintEvent::Escalated(_) => {
-            let assignee = complaint.assignee.clone();
+            let assignee = complaint.assignee.as_ref().map(ToString::to_string);
             for supervisor in facts.supervisors.iter().filter(|s| s.reachable()) {
                 targets.push((
                     Step::Escalation,
@@ -318,7 +318,7 @@ fn values(
         ComplaintEvent::Assigned(data) => Some(data.agent_id.to_string()),
         ComplaintEvent::CompensationRequired(data) => Some(data.agent_id.to_string()),
         ComplaintEvent::AssignmentReverted(data) => Some(data.agent_id.to_string()),
-        _ => complaint.assignee.clone(),
+        _ => complaint.assignee.as_ref().map(ToString::to_string),
     };
     if let Some(agent_id) = agent_id {
         let name = agent
@@ -380,7 +380,7 @@ mod tests {
     /// The view after `events` (versions 1, 2, …).
     fn view_after(events: &[ComplaintEvent]) -> Option<ComplaintView> {
         events.iter().zip(1..).fold(None, |view, (event, version)| {
-            projection::apply(view, "c-1", event, version)
+            projection::apply(view, "c-1", event, version, chrono::Utc::now())
         })
     }
 

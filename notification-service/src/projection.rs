@@ -1,9 +1,11 @@
 //! This service's own view of a complaint: just what its messages need (the title, where it
 //! stands, who complained and how to reach them, who handles it). Folded from complaint
-//! events; pure.
+//! events by the domain's one fold (`Complaint::apply`), so it moves exactly as the
+//! aggregate's state does: the view is a part of that state, read back into it for each
+//! event. Pure.
 
 use chrono::{DateTime, Utc};
-use shared::complaint::{ComplaintEvent, Priority, Status};
+use shared::complaint::{AgentId, Complaint, ComplaintEvent, Priority, Recorded, Status};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComplaintView {
@@ -17,80 +19,72 @@ pub struct ComplaintView {
     pub customer_id: String,
     pub customer_name: String,
     pub customer_email: String,
-    pub assignee: Option<String>,
+    pub assignee: Option<AgentId>,
     pub sla_deadline: Option<DateTime<Utc>>,
     pub escalation_level: u32,
 }
 
-/// The view after `event` (version `version`) of complaint `id`.
+/// The view after `event` (version `version`, recorded at `at`) of complaint `id`.
 ///
 /// A complaint is known from its COMPLAINT_CREATED on; an event for a complaint never seen
-/// leaves it unknown (`None`). An event not newer than the view is ignored: events of one
-/// complaint arrive in order, so an older one can only be a replay.
+/// leaves it unknown (`None`). An event not newer than the view is ignored (the domain's
+/// rule): events of one complaint arrive in order, so an older one can only be a replay.
 pub fn apply(
     current: Option<ComplaintView>,
     id: &str,
     event: &ComplaintEvent,
     version: i64,
+    at: DateTime<Utc>,
 ) -> Option<ComplaintView> {
-    if let Some(view) = &current {
-        if version <= view.version {
-            return current;
+    let state = match current {
+        Some(view) => view.into_state(),
+        None if matches!(event, ComplaintEvent::Created(_)) => Complaint::empty(id),
+        None => return None,
+    };
+    let recorded = Recorded {
+        version,
+        at,
+        event: Some(event.clone()),
+    };
+    Some(ComplaintView::of(state.apply(&recorded)))
+}
+
+impl ComplaintView {
+    /// The part of `state` this service keeps.
+    fn of(state: Complaint) -> Self {
+        Self {
+            id: state.id,
+            version: state.version,
+            title: state.title,
+            status: state.status,
+            priority: state.priority,
+            customer_id: state.customer_id,
+            customer_name: state.customer_name,
+            customer_email: state.customer_email,
+            assignee: state.assignee,
+            sla_deadline: state.sla_deadline,
+            escalation_level: state.escalation_level,
         }
     }
-    if let ComplaintEvent::Created(data) = event {
-        return Some(ComplaintView {
-            id: id.to_owned(),
-            version,
-            title: data.title.to_string(),
-            status: Status::Open,
-            priority: data.priority,
-            customer_id: data.customer.id.to_string(),
-            customer_name: data.customer.name.to_string(),
-            customer_email: data.customer.contact.email.to_string(),
-            assignee: None,
-            sla_deadline: Some(data.sla_deadline),
-            escalation_level: 0,
-        });
-    }
-    let mut view = current?;
-    view.version = version;
-    match event {
-        ComplaintEvent::Created(_) | ComplaintEvent::CompensationRequired(_) => {}
-        ComplaintEvent::Assigned(data) => {
-            view.status = Status::Assigned;
-            view.assignee = Some(data.agent_id.to_string());
-        }
-        ComplaintEvent::Processed(data) => {
-            view.status = Status::InProgress;
-            view.assignee = Some(data.agent_id.to_string());
-        }
-        ComplaintEvent::Resolved(_) => view.status = Status::Resolved,
-        ComplaintEvent::Closed(_) => view.status = Status::Closed,
-        ComplaintEvent::Reopened(data) => {
-            view.assignee = data.agent_id.as_ref().map(ToString::to_string);
-            view.status = if view.assignee.is_some() {
-                Status::Assigned
-            } else {
-                Status::Open
-            };
-            view.sla_deadline = Some(data.sla_deadline);
-        }
-        ComplaintEvent::PriorityChanged(data) => {
-            view.priority = data.to;
-            view.sla_deadline = Some(data.sla_deadline);
-        }
-        ComplaintEvent::Escalated(data) => {
-            view.priority = data.to;
-            view.escalation_level = data.escalation_level;
-            view.sla_deadline = Some(data.sla_deadline);
-        }
-        ComplaintEvent::AssignmentReverted(_) => {
-            view.status = Status::Open;
-            view.assignee = None;
+
+    /// The state this view is a part of, for the fold. What the view does not keep is left
+    /// empty: `evolve` computes none of the fields the view keeps from those, so the part the
+    /// view keeps comes out as the whole state's would.
+    fn into_state(self) -> Complaint {
+        Complaint {
+            version: self.version,
+            title: self.title,
+            status: self.status,
+            priority: self.priority,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            customer_email: self.customer_email,
+            assignee: self.assignee,
+            sla_deadline: self.sla_deadline,
+            escalation_level: self.escalation_level,
+            ..Complaint::empty(self.id)
         }
     }
-    Some(view)
 }
 
 #[cfg(test)]
@@ -98,9 +92,13 @@ mod tests {
     use super::*;
     use crate::test_fixtures::{assigned, created, reverted};
 
+    fn at() -> DateTime<Utc> {
+        "2024-05-01T10:00:00Z".parse().unwrap()
+    }
+
     #[test]
     fn a_created_complaint_is_open_with_its_complainant() {
-        let view = apply(None, "c-1", &created("ada@example.com"), 1).unwrap();
+        let view = apply(None, "c-1", &created("ada@example.com"), 1, at()).unwrap();
         assert_eq!(view.status, Status::Open);
         assert_eq!(view.customer_email, "ada@example.com");
         assert_eq!(view.version, 1);
@@ -108,25 +106,28 @@ mod tests {
 
     #[test]
     fn assignment_and_its_revert_move_the_assignee() {
-        let view = apply(None, "c-1", &created("ada@example.com"), 1);
-        let view = apply(view, "c-1", &assigned("agent-001"), 2).unwrap();
-        assert_eq!(view.assignee.as_deref(), Some("agent-001"));
+        let view = apply(None, "c-1", &created("ada@example.com"), 1, at());
+        let view = apply(view, "c-1", &assigned("agent-001"), 2, at()).unwrap();
+        assert_eq!(
+            view.assignee.as_ref().map(AgentId::as_str),
+            Some("agent-001")
+        );
         assert_eq!(view.status, Status::Assigned);
-        let view = apply(Some(view), "c-1", &reverted("agent-001"), 3).unwrap();
+        let view = apply(Some(view), "c-1", &reverted("agent-001"), 3, at()).unwrap();
         assert_eq!(view.assignee, None);
         assert_eq!(view.status, Status::Open);
     }
 
     #[test]
     fn an_event_for_an_unknown_complaint_leaves_it_unknown() {
-        assert_eq!(apply(None, "c-1", &assigned("agent-001"), 2), None);
+        assert_eq!(apply(None, "c-1", &assigned("agent-001"), 2, at()), None);
     }
 
     #[test]
     fn an_old_event_does_not_move_the_view_back() {
-        let view = apply(None, "c-1", &created("ada@example.com"), 1);
-        let view = apply(view, "c-1", &assigned("agent-001"), 2);
-        let again = apply(view.clone(), "c-1", &reverted("agent-001"), 2);
+        let view = apply(None, "c-1", &created("ada@example.com"), 1, at());
+        let view = apply(view, "c-1", &assigned("agent-001"), 2, at());
+        let again = apply(view.clone(), "c-1", &reverted("agent-001"), 2, at());
         assert_eq!(again, view);
     }
 }

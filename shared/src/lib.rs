@@ -1,5 +1,7 @@
-//! What every service of the complaint suite shares: the pure complaint domain, the event
-//! envelope and catalogue, messaging on RabbitMQ, configuration, telemetry and HTTP basics.
+//! What every service of the complaint suite shares: the complaint domain (the pure
+//! `complaint-domain` crate, re-exported as [`complaint`], with its envelope codec and
+//! snapshots), the event envelope and catalogue, messaging on RabbitMQ, configuration,
+//! telemetry and HTTP basics.
 
 pub mod auth;
 pub mod complaint;
@@ -16,3 +18,6 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod wire;
+
+/// Closed sets of wire names (`as_str`, `Display`, `FromStr`, serde): the domain's macro.
+pub use domain::wire_enum;

@@ -26,7 +26,7 @@ use complaint_service::{
 use shared::{
     complaint::{
         decide, evolve, Category, Command, Complaint, ComplaintTitle, Contact, Customer,
-        CustomerId, CustomerName, Description, Email, Policy, Priority,
+        CustomerId, CustomerName, Description, Email, EventCodec, Policy, Priority,
     },
     event::Metadata,
     postgres::{self, DatabaseSettings},

@@ -1,10 +1,13 @@
-//! The read model as a pure fold of recorded events: each complaint's view is the aggregate's
-//! own state (`shared::complaint::evolve` over its events, at the times they were recorded),
-//! and every event adds an entry to the complaint's timeline. No IO here: the projector
-//! ([`projector`]) loads the views a batch touches, applies the batch, and saves the result.
+//! The read model: each complaint's view is the aggregate's own state, folded from its events
+//! by the domain's one fold (`Complaint::apply`, at the times the events were recorded), and
+//! every event of a known type adds an entry to the complaint's timeline. [`apply`] is pure;
+//! the IO is the projector's ([`projector`]): it loads the views a batch touches, applies the
+//! batch, and saves the result.
 //!
 //! Applying is idempotent: an event at or below a view's version has been applied already and
-//! is skipped, so replaying (a rebuild, a retried batch) never counts anything twice.
+//! is skipped, so replaying (a rebuild, a retried batch) never counts anything twice. An event
+//! of a type this build does not know counts for the view's version (the domain's rule, so the
+//! view says the version commands are decided at) and shows nothing.
 
 pub mod projector;
 
@@ -12,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    complaint::{evolve, Complaint, ComplaintEvent},
+    complaint::{Complaint, ComplaintEvent, EventCodec, Recorded},
     event::Metadata,
 };
 use std::collections::{BTreeSet, HashMap};
@@ -66,7 +69,8 @@ pub struct Applied {
     /// The complaints whose views changed (to be saved).
     pub changed: BTreeSet<Uuid>,
     pub timeline: Vec<ProjectedEntry>,
-    /// Events applied before (replays), or of types the read model does not show.
+    /// Events applied before (replays), or of types the read model does not show (these still
+    /// count for the version of a view there is).
     pub skipped: usize,
     /// Events whose data cannot be decoded, with why: a bug to shout about, not to stop on.
     pub undecodable: Vec<(Uuid, String)>,
@@ -82,11 +86,7 @@ pub fn apply(views: &mut HashMap<Uuid, Complaint>, events: &[RecordedEvent]) -> 
             recorded.metadata.schema_version,
             &recorded.data,
         ) {
-            Ok(Some(event)) => event,
-            Ok(None) => {
-                applied.skipped += 1;
-                continue;
-            }
+            Ok(event) => event,
             Err(error) => {
                 applied
                     .undecodable
@@ -94,18 +94,29 @@ pub fn apply(views: &mut HashMap<Uuid, Complaint>, events: &[RecordedEvent]) -> 
                 continue;
             }
         };
-        let view = views
-            .entry(recorded.complaint_id)
-            .or_insert_with(|| Complaint::empty(recorded.complaint_id.to_string()));
-        if recorded.version <= view.version {
+        if event.is_none() && !views.contains_key(&recorded.complaint_id) {
+            // Nothing to count it in: a view starts with an event this build knows.
             applied.skipped += 1;
             continue;
         }
-        let mut next = evolve(std::mem::take(view), &event, recorded.recorded_at);
-        // The store's version is authoritative (it is what readers ask for).
-        next.version = recorded.version;
-        *view = next;
+        let view = views
+            .entry(recorded.complaint_id)
+            .or_insert_with(|| Complaint::empty(recorded.complaint_id.to_string()));
+        if view.has_applied(recorded.version) {
+            applied.skipped += 1;
+            continue;
+        }
+        let shown = event.is_some();
+        *view = std::mem::take(view).apply(&Recorded {
+            version: recorded.version,
+            at: recorded.recorded_at,
+            event,
+        });
         applied.changed.insert(recorded.complaint_id);
+        if !shown {
+            applied.skipped += 1;
+            continue;
+        }
         applied.timeline.push(ProjectedEntry {
             complaint_id: recorded.complaint_id,
             position: recorded.position,
@@ -238,19 +249,38 @@ mod tests {
     }
 
     #[test]
-    fn unknown_types_are_skipped_and_bad_data_is_reported() {
+    fn an_unknown_type_counts_for_the_version_but_is_not_shown_and_bad_data_is_reported() {
         let mut views = HashMap::new();
+        apply(&mut views, &[created()]);
+        let before = views[&ID].clone();
         let applied = apply(
             &mut views,
             &[
-                created(),
                 recorded(2, "COMPLAINT_ARCHIVED", json!({})),
                 recorded(3, "COMPLAINT_ASSIGNED", json!({ "agentId": 42 })),
             ],
         );
         assert_eq!(applied.skipped, 1);
+        assert!(applied.timeline.is_empty());
+        assert_eq!(applied.changed.into_iter().collect::<Vec<_>>(), [ID]);
         assert_eq!(applied.undecodable.len(), 1);
         assert_eq!(applied.undecodable[0].0, Uuid::from_u128(3));
-        assert_eq!(views[&ID].version, 1);
+        assert_eq!(views[&ID].version, 2, "the version commands are decided at");
+        assert_eq!(
+            Complaint {
+                version: 1,
+                ..views[&ID].clone()
+            },
+            before,
+            "nothing else moves"
+        );
+    }
+
+    #[test]
+    fn an_unknown_type_does_not_make_a_view_of_a_complaint_never_seen() {
+        let mut views = HashMap::new();
+        let applied = apply(&mut views, &[recorded(1, "COMPLAINT_ARCHIVED", json!({}))]);
+        assert!(views.is_empty() && applied.changed.is_empty());
+        assert_eq!(applied.skipped, 1);
     }
 }

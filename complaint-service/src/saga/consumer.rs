@@ -28,7 +28,7 @@ use crate::{
 };
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use shared::{
-    complaint::{AgentId, Command, ComplaintEvent, Reason},
+    complaint::{AgentId, Command, ComplaintEvent, EventCodec, Reason},
     event::{exchanges, Envelope, EventType, Metadata},
     messaging::{Handler, HandlerError, QueueSpec},
 };

@@ -139,7 +139,7 @@ async fn the_projector_reports_its_lag_and_its_work_in_metrics() {
 fn created_event(id: uuid::Uuid) -> shared::event::Envelope {
     use shared::complaint::{
         Category, ComplaintCreated, ComplaintEvent, ComplaintTitle, Customer, CustomerId,
-        CustomerName, Description, Email, Priority,
+        CustomerName, Description, Email, EventCodec, Priority,
     };
     let now = chrono::Utc::now();
     ComplaintEvent::Created(ComplaintCreated {

@@ -10,7 +10,7 @@ use chrono::Utc;
 use complaint_service::{saga, store::events};
 use serde_json::{json, Value};
 use shared::{
-    complaint::{ComplaintEvent, ComplaintPriorityChanged, Priority},
+    complaint::{ComplaintEvent, ComplaintPriorityChanged, EventCodec, Priority},
     event::{Envelope, EventType, Metadata},
     messaging::Broker,
     test_support::{self, eventually},

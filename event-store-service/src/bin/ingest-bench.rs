@@ -38,7 +38,7 @@ use serde_json::json;
 use shared::{
     complaint::{
         decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Contact, Customer,
-        CustomerId, CustomerName, Description, Email, Policy, Priority, Resolution,
+        CustomerId, CustomerName, Description, Email, EventCodec, Policy, Priority, Resolution,
     },
     event::{Envelope, EventType, Metadata},
     messaging::Broker,

@@ -6,7 +6,8 @@ use serde_json::json;
 use shared::{
     complaint::{
         decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Customer,
-        CustomerId, CustomerName, Description, Email, Policy, Priority, Reason, Resolution,
+        CustomerId, CustomerName, Description, Email, EventCodec, Policy, Priority, Reason,
+        Resolution,
     },
     event::{Envelope, EventType, Metadata},
 };

@@ -3,6 +3,7 @@
 use super::corrupt;
 use crate::projection::ComplaintView;
 use chrono::{DateTime, Utc};
+use shared::complaint::AgentId;
 use sqlx::PgConnection;
 
 #[derive(sqlx::FromRow)]
@@ -33,7 +34,11 @@ impl TryFrom<ViewRow> for ComplaintView {
             customer_id: row.customer_id.unwrap_or_default(),
             customer_name: row.customer_name,
             customer_email: row.customer_email,
-            assignee: row.assignee,
+            assignee: row
+                .assignee
+                .map(AgentId::parse)
+                .transpose()
+                .map_err(corrupt)?,
             sla_deadline: row.sla_deadline,
             escalation_level: u32::try_from(row.escalation_level).unwrap_or(0),
         })
@@ -73,7 +78,7 @@ pub async fn save(conn: &mut PgConnection, view: &ComplaintView) -> Result<(), s
     .bind(view.priority.as_str())
     .bind(&view.customer_name)
     .bind(&view.customer_email)
-    .bind(&view.assignee)
+    .bind(view.assignee.as_ref().map(AgentId::as_str))
     .bind(view.sla_deadline)
     .bind(i32::try_from(view.escalation_level).unwrap_or(i32::MAX))
     .bind(&view.customer_id)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use shared::{
     complaint::{
         decide, evolve, AgentId, Category, Command, Complaint, ComplaintTitle, Customer,
-        CustomerId, CustomerName, Description, Email, Policy, Priority, Reason,
+        CustomerId, CustomerName, Description, Email, EventCodec, Policy, Priority, Reason,
     },
     event::{Envelope, Metadata},
 };

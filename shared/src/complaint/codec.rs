@@ -5,7 +5,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use super::event::ComplaintEvent;
+use super::{Complaint, ComplaintEvent, Recorded};
 use crate::event::{
     upcast::{self, UpcastError},
     Envelope, EventType, Metadata,
@@ -27,8 +27,41 @@ pub enum DecodeError {
     Version(#[from] UpcastError),
 }
 
-impl ComplaintEvent {
-    pub const fn event_type(&self) -> EventType {
+/// Complaint events in and out of the envelope. A trait because the events are the domain's
+/// and the envelope is this crate's: bring it into scope (`use shared::complaint::EventCodec`)
+/// to call `event.to_envelope(..)` or `ComplaintEvent::from_envelope(..)`.
+pub trait EventCodec: Sized {
+    /// The catalogue's type of this event.
+    fn event_type(&self) -> EventType;
+
+    /// The envelope's `eventData`.
+    fn to_data(&self) -> Value;
+
+    /// This event of complaint `complaint_id` in a new envelope, at its type's latest schema
+    /// version (whatever `metadata` said).
+    fn to_envelope(&self, complaint_id: &str, metadata: Metadata) -> Envelope;
+
+    /// The complaint event of type `event_type` with data `data` written at schema version
+    /// `schema_version`, upcast to the latest version first. `Ok(None)` for any other type,
+    /// known or not: consumers ignore events they have no use for.
+    fn from_parts(
+        event_type: &str,
+        schema_version: u32,
+        data: &Value,
+    ) -> Result<Option<Self>, DecodeError>;
+
+    /// The complaint event an envelope carries, if it carries one.
+    fn from_envelope(envelope: &Envelope) -> Result<Option<Self>, DecodeError> {
+        Self::from_parts(
+            &envelope.event_type,
+            envelope.metadata.schema_version,
+            &envelope.event_data,
+        )
+    }
+}
+
+impl EventCodec for ComplaintEvent {
+    fn event_type(&self) -> EventType {
         match self {
             Self::Created(_) => EventType::ComplaintCreated,
             Self::Assigned(_) => EventType::ComplaintAssigned,
@@ -43,8 +76,7 @@ impl ComplaintEvent {
         }
     }
 
-    /// The envelope's `eventData`.
-    pub fn to_data(&self) -> Value {
+    fn to_data(&self) -> Value {
         match self {
             Self::Created(data) => json(data),
             Self::Assigned(data) => json(data),
@@ -59,9 +91,7 @@ impl ComplaintEvent {
         }
     }
 
-    /// This event of complaint `complaint_id` in a new envelope, at its type's latest schema
-    /// version (whatever `metadata` said).
-    pub fn to_envelope(&self, complaint_id: &str, metadata: Metadata) -> Envelope {
+    fn to_envelope(&self, complaint_id: &str, metadata: Metadata) -> Envelope {
         let event_type = self.event_type();
         let metadata = Metadata {
             schema_version: upcast::latest_version(event_type),
@@ -76,10 +106,7 @@ impl ComplaintEvent {
         )
     }
 
-    /// The complaint event of type `event_type` with data `data` written at schema version
-    /// `schema_version`, upcast to the latest version first. `Ok(None)` for any other type,
-    /// known or not: consumers ignore events they have no use for.
-    pub fn from_parts(
+    fn from_parts(
         event_type: &str,
         schema_version: u32,
         data: &Value,
@@ -126,15 +153,23 @@ impl ComplaintEvent {
         };
         Ok(Some(event))
     }
+}
 
-    /// The complaint event an envelope carries, if it carries one.
-    pub fn from_envelope(envelope: &Envelope) -> Result<Option<Self>, DecodeError> {
-        Self::from_parts(
-            &envelope.event_type,
-            envelope.metadata.schema_version,
-            &envelope.event_data,
-        )
-    }
+/// Folds the envelopes of one complaint's stream, in version order, with the domain's one
+/// fold ([`Complaint::fold`]): each at its `metadata.version` and `metadata.timestamp`; one
+/// of a type that is not a complaint event this build knows counts for the version and
+/// changes nothing else; one whose data does not decode stops the fold.
+pub fn fold_envelopes<'a>(
+    id: impl Into<String>,
+    envelopes: impl IntoIterator<Item = &'a Envelope>,
+) -> Result<Complaint, DecodeError> {
+    Complaint::empty(id).fold(envelopes.into_iter().map(|envelope| {
+        Ok(Recorded {
+            version: envelope.metadata.version,
+            at: envelope.metadata.timestamp,
+            event: ComplaintEvent::from_envelope(envelope)?,
+        })
+    }))
 }
 
 fn json(data: &impl Serialize) -> Value {

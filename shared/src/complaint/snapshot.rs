@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::state::Complaint;
+use super::Complaint;
 
 /// The version of [`Complaint`]'s shape and meaning. Bump it whenever a field is added,
 /// removed or renamed, or `evolve` starts to compute one differently: snapshots written before

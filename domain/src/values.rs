@@ -9,13 +9,11 @@
 use std::{fmt, ops::RangeInclusive, str::FromStr};
 
 use serde::{Deserialize, Serialize};
-use utoipa::{
-    openapi::{
-        schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type},
-        RefOr,
-    },
-    PartialSchema, ToSchema,
-};
+#[cfg(feature = "openapi")]
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+
+#[cfg(feature = "openapi")]
+mod schema;
 
 /// A value the user supplied that does not meet its rules; an HTTP layer answers 422.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,8 +34,8 @@ impl ValidationError {
 }
 
 /// The common code of the string newtypes: the allowed length, access, display,
-/// conversions, `FromStr` (all through the type's own `parse`) and an OpenAPI string schema
-/// with the same length limits, refined by `$schema`.
+/// conversions, `FromStr` (all through the type's own `parse`) and, with the `openapi`
+/// feature, an OpenAPI string schema with the same length limits, refined by `$schema`.
 macro_rules! string_value {
     ($name:ident, chars = $min:literal..=$max:literal, $schema:expr) => {
         impl $name {
@@ -87,13 +85,15 @@ macro_rules! string_value {
             }
         }
 
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                string_schema(Self::CHARS, $schema)
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                schema::string_schema(Self::CHARS, $schema)
             }
         }
 
-        impl ToSchema for $name {}
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -245,7 +245,8 @@ impl Reason {
 
 /// Who complained, and where to tell them about it. (`COMPLAINT_CREATED` schema version 1
 /// had the e-mail directly here, `customer.email`; the upcaster moves it into `contact`.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     pub id: CustomerId,
@@ -254,7 +255,8 @@ pub struct Customer {
 }
 
 /// How to reach the complainant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     pub email: Email,
@@ -304,55 +306,9 @@ fn identifier(
     Ok(value)
 }
 
-/// A string schema with the type's length limits, then `refine`d (pattern, format, example).
-fn string_schema(
-    chars: RangeInclusive<usize>,
-    refine: impl FnOnce(ObjectBuilder) -> ObjectBuilder,
-) -> RefOr<Schema> {
-    let base = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(*chars.start()))
-        .max_length(Some(*chars.end()));
-    let mut object = refine(base).build();
-    if object.pattern.is_none() && object.format.is_none() {
-        object.pattern = Some(trimmed_pattern(*chars.start()));
-    }
-    Schema::Object(object).into()
-}
-
-/// Free text as `trimmed` takes it, for the OpenAPI document: at least `min` characters once
-/// surrounding white space (as Rust counts it) is trimmed, and no U+0000 (refused by the
-/// HTTP layer: PostgreSQL cannot store it). The raw length is bounded by the schema itself.
-fn trimmed_pattern(min: usize) -> String {
-    const SPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-    let (w, n) = (format!("[{SPACE}]"), format!("[^\\x00{SPACE}]"));
-    match min {
-        0 | 1 => format!("^{w}*{n}([^\\x00]*{n})?{w}*$"),
-        _ => format!("^{w}*{n}[^\\x00]{{{},}}{n}{w}*$", min - 2),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn free_text_schemas_say_what_trimming_leaves() {
-        assert_eq!(
-            trimmed_pattern(3),
-            format!(
-                "^[{s}]*[^\\x00{s}][^\\x00]{{1,}}[^\\x00{s}][{s}]*$",
-                s = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
-            )
-        );
-        let schema = serde_json::to_value(Reason::schema()).unwrap();
-        assert_eq!(schema["pattern"], trimmed_pattern(1));
-        let category = serde_json::to_value(Category::schema()).unwrap();
-        assert_eq!(
-            category["pattern"], "^[a-z0-9_-]+$",
-            "a pattern of its own is kept"
-        );
-    }
 
     #[test]
     fn a_title_is_trimmed_and_between_3_and_200_characters() {
@@ -457,17 +413,6 @@ mod tests {
             "id": "c-1", "name": "Ada", "contact": { "email": "nope" }
         }))
         .is_err());
-    }
-
-    #[test]
-    fn the_openapi_schema_has_the_same_limits() {
-        let schema = serde_json::to_value(ComplaintTitle::schema()).unwrap();
-        assert_eq!(schema["type"], "string");
-        assert_eq!(schema["minLength"], 3);
-        assert_eq!(schema["maxLength"], 200);
-        let schema = serde_json::to_value(Email::schema()).unwrap();
-        assert_eq!(schema["format"], "email");
-        assert_eq!(ComplaintTitle::name(), "ComplaintTitle");
     }
 
     #[test]

@@ -2,20 +2,19 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::{
-    codec::DecodeError, event::ComplaintEvent, evolve::evolve, priority::Priority, status::Status,
-    values::AgentId,
-};
-use crate::event::Envelope;
+use crate::{priority::Priority, status::Status, values::AgentId};
+// For the link in `Complaint`'s doc comment, which is also its OpenAPI description.
+#[cfg(doc)]
+use crate::evolve::evolve;
 
 /// The state of one complaint, folded from its events by [`evolve`]. Version 0 is the state
 /// of a complaint not created yet ([`Complaint::empty`]); every event adds one.
 ///
 /// The descriptive text (title, customer, …) is kept as plain strings: it was validated when
 /// the complaint was created, and `decide` never reasons about it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Complaint {
     pub id: String,
@@ -63,33 +62,5 @@ impl Complaint {
         self.exists()
             && self.status.is_unresolved()
             && self.sla_deadline.is_some_and(|deadline| deadline <= now)
-    }
-
-    /// Folds a stream of events, each with the time it was recorded at, in version order.
-    pub fn replay<'a>(
-        id: impl Into<String>,
-        events: impl IntoIterator<Item = (&'a ComplaintEvent, DateTime<Utc>)>,
-    ) -> Self {
-        events
-            .into_iter()
-            .fold(Self::empty(id), |state, (event, at)| {
-                evolve(state, event, at)
-            })
-    }
-
-    /// Folds the envelopes of one complaint's stream, in version order, at their metadata
-    /// timestamps. Envelopes of other event types are skipped; one whose data does not decode
-    /// stops the fold, as a state built without it would be wrong.
-    pub fn from_envelopes<'a>(
-        id: impl Into<String>,
-        envelopes: impl IntoIterator<Item = &'a Envelope>,
-    ) -> Result<Self, DecodeError> {
-        let mut state = Self::empty(id);
-        for envelope in envelopes {
-            if let Some(event) = ComplaintEvent::from_envelope(envelope)? {
-                state = evolve(state, &event, envelope.metadata.timestamp);
-            }
-        }
-        Ok(state)
     }
 }

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{
     priority::Priority,
@@ -26,7 +25,8 @@ pub enum ComplaintEvent {
 }
 
 /// `COMPLAINT_CREATED`: a new complaint, OPEN.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintCreated {
     pub title: ComplaintTitle,
@@ -39,7 +39,8 @@ pub struct ComplaintCreated {
 }
 
 /// `COMPLAINT_ASSIGNED`: assigned, or reassigned from `previousAgentId`; now ASSIGNED.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintAssigned {
     pub agent_id: AgentId,
@@ -48,14 +49,16 @@ pub struct ComplaintAssigned {
 }
 
 /// `COMPLAINT_PROCESSED`: the assignee started working on it; now IN_PROGRESS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintProcessed {
     pub agent_id: AgentId,
 }
 
 /// `COMPLAINT_RESOLVED`: now RESOLVED.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintResolved {
     pub resolution: Resolution,
@@ -65,12 +68,14 @@ pub struct ComplaintResolved {
 }
 
 /// `COMPLAINT_CLOSED`: now CLOSED. Its data is `{}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintClosed {}
 
 /// `COMPLAINT_REOPENED`: back to `agentId` (ASSIGNED), or OPEN if there is none; the SLA
 /// clock starts again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintReopened {
     pub reason: Reason,
@@ -80,7 +85,8 @@ pub struct ComplaintReopened {
 }
 
 /// `COMPLAINT_PRIORITY_CHANGED`, with the deadline recomputed for the new priority.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintPriorityChanged {
     pub from: Priority,
@@ -92,7 +98,8 @@ pub struct ComplaintPriorityChanged {
 
 /// `COMPLAINT_ESCALATED`: the SLA deadline passed; one priority level up (CRITICAL stays),
 /// and a fresh deadline for the new priority.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintEscalated {
     pub from: Priority,
@@ -104,7 +111,8 @@ pub struct ComplaintEscalated {
 
 /// `COMPLAINT_COMPENSATION_REQUIRED`: a saga step failed for the assignment of `agentId`;
 /// the services involved undo their part. The status does not change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintCompensationRequired {
     pub agent_id: AgentId,
@@ -114,7 +122,8 @@ pub struct ComplaintCompensationRequired {
 }
 
 /// `COMPLAINT_ASSIGNMENT_REVERTED`: the assignment of `agentId` is undone; back to OPEN.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ComplaintAssignmentReverted {
     pub agent_id: AgentId,

@@ -1,10 +1,9 @@
 //! The bodies of the commands, as clients send them: the JSON bodies of complaint-service's
-//! REST routes and the `payload` of a command message ([`crate::event::command`]), one type
+//! REST routes and the `payload` of a command message (`shared::event::command`), one type
 //! for both so the two ways in cannot drift apart. Unknown fields are refused; values are
 //! parsed into the domain's types by `into_command`, so a bad one is refused naming its field.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{
     command::Command,
@@ -16,15 +15,16 @@ use super::{
 };
 
 /// A new complaint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateComplaintRequest {
-    #[schema(value_type = ComplaintTitle)]
+    #[cfg_attr(feature = "openapi", schema(value_type = ComplaintTitle))]
     pub title: String,
-    #[schema(value_type = Description)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Description))]
     pub description: String,
     /// A slug such as `billing`; lower-cased.
-    #[schema(value_type = Category)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Category))]
     pub category: String,
     /// MEDIUM when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,14 +33,15 @@ pub struct CreateComplaintRequest {
 }
 
 /// Who complains.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CustomerRequest {
-    #[schema(value_type = CustomerId)]
+    #[cfg_attr(feature = "openapi", schema(value_type = CustomerId))]
     pub id: String,
-    #[schema(value_type = CustomerName)]
+    #[cfg_attr(feature = "openapi", schema(value_type = CustomerName))]
     pub name: String,
-    #[schema(value_type = Email)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Email))]
     pub email: String,
 }
 
@@ -64,10 +65,11 @@ impl CreateComplaintRequest {
 
 /// Assign (or reassign) to an agent. The agent is not checked here: an assignee who cannot
 /// be notified is compensated by the assignment saga.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AssignRequest {
-    #[schema(value_type = AgentId)]
+    #[cfg_attr(feature = "openapi", schema(value_type = AgentId))]
     pub agent_id: String,
 }
 
@@ -80,14 +82,16 @@ impl AssignRequest {
 }
 
 /// No data: the body may be empty or `{}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmptyRequest {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResolveRequest {
-    #[schema(value_type = Resolution)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Resolution))]
     pub resolution: String,
 }
 
@@ -99,10 +103,11 @@ impl ResolveRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReopenRequest {
-    #[schema(value_type = Reason)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Reason))]
     pub reason: String,
 }
 
@@ -114,12 +119,13 @@ impl ReopenRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChangePriorityRequest {
     pub priority: Priority,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Reason>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Reason>))]
     pub reason: Option<String>,
 }
 
