@@ -1,10 +1,7 @@
 //! Commands as messages on `complaints.commands`, as another service would send them: with a
 //! reply queue of its own (request/reply by `correlation_id`), or fire-and-forget.
 
-use crate::{
-    harness::{spawn_app, TestApp, WAIT},
-    tap::EventTap,
-};
+use crate::harness::{spawn_app, TestApp, WAIT};
 use futures_util::StreamExt;
 use lapin::{
     options::{
@@ -14,6 +11,7 @@ use lapin::{
     BasicProperties, Channel, Connection, ConnectionProperties,
 };
 use serde_json::{json, Value};
+use shared::test_support::EventTap;
 use shared::{
     event::{exchanges, EventType},
     test_support::eventually,
@@ -230,7 +228,7 @@ async fn a_command_published_on_the_exchange_changes_the_complaint() {
 #[tokio::test]
 async fn a_command_sent_twice_acts_once_and_gets_the_same_reply() {
     let app = spawn_app().await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let sender = Sender::connect(&app).await;
 
     let create = command("complaint.create", None, create_payload());

@@ -4,9 +4,9 @@ use complaint_service::{
     app::App,
     config::{Config, SERVICE},
 };
-use reqwest::{header::HeaderMap, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::{self, eventually, TestVhost};
+use shared::test_support::{self, eventually, with_headers, TestVhost};
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -23,40 +23,14 @@ pub struct TestApp {
     running: JoinHandle<anyhow::Result<()>>,
 }
 
-/// What the service answered.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The `error.code` of an error answer.
-    pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    pub fn version(&self) -> i64 {
-        self.body["version"].as_i64().expect("a version")
-    }
-
-    pub fn id(&self) -> String {
-        self.body["id"].as_str().expect("an id").to_owned()
-    }
-}
+pub use shared::test_support::Reply;
 
 pub fn test_config(vhost: &TestVhost) -> Config {
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = test_support::database();
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = Duration::from_millis(200);
@@ -90,7 +64,7 @@ pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
         address,
         config,
         vhost,
-        client: shared::test_support::auth::client(),
+        client: test_support::auth::client(),
         shutdown,
         running,
     }
@@ -135,35 +109,18 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<RequestBody>,
     ) -> Reply {
-        let mut request = self
+        let request = self
             .client
             .request(method, format!("{}{path}", self.address));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request = match body {
+        let request = with_headers(request, headers);
+        let request = match body {
             Some(RequestBody::Json(value)) => request.json(&value),
             Some(RequestBody::Raw(content_type, bytes)) => {
                 request.header("content-type", content_type).body(bytes)
             }
             None => request,
         };
-        let response = request.send().await.expect("the app answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply::send(request).await
     }
 
     pub async fn create(&self, body: Value) -> Reply {

@@ -202,6 +202,16 @@ impl TestVhost {
         routing_key: &str,
         no_ack: bool,
     ) -> (lapin::Connection, lapin::Consumer) {
+        self.tap_all(&[(exchange, routing_key)], no_ack).await
+    }
+
+    /// [`TestVhost::tap`] with one queue bound to several `(exchange, routing_key)` pairs, so
+    /// that what arrives from all of them keeps the order the broker routed it in.
+    pub async fn tap_all(
+        &self,
+        bindings: &[(&str, &str)],
+        no_ack: bool,
+    ) -> (lapin::Connection, lapin::Consumer) {
         use lapin::{
             options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
             types::FieldTable,
@@ -223,16 +233,18 @@ impl TestVhost {
             )
             .await
             .expect("declare the tap queue");
-        channel
-            .queue_bind(
-                queue.name().as_str().into(),
-                exchange.into(),
-                routing_key.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind the tap queue");
+        for (exchange, routing_key) in bindings {
+            channel
+                .queue_bind(
+                    queue.name().as_str().into(),
+                    (*exchange).into(),
+                    (*routing_key).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .expect("bind the tap queue");
+        }
         let consumer = channel
             .basic_consume(
                 queue.name().as_str().into(),

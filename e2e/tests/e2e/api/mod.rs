@@ -7,30 +7,10 @@ pub mod event_store;
 pub mod notifications;
 
 use crate::suite::{Service, Suite};
-use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
+use reqwest::Method;
 use serde_json::Value;
-
-/// What a service answered.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Reply {
-    /// The body as `T`, from a 2xx answer.
-    pub fn json<T: DeserializeOwned>(self, what: &str) -> T {
-        assert!(
-            self.status.is_success(),
-            "{what}: {} {}",
-            self.status,
-            self.body
-        );
-        serde_json::from_value(self.body.clone())
-            .unwrap_or_else(|e| panic!("{what}: unexpected shape ({e}): {}", self.body))
-    }
-}
+use shared::test_support::with_headers;
+pub use shared::test_support::Reply;
 
 impl Suite {
     pub(crate) async fn call(
@@ -42,10 +22,7 @@ impl Suite {
         body: Option<Value>,
     ) -> Reply {
         let url = format!("{}{path}", service.address());
-        let mut request = self.http.request(method, &url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
+        let mut request = with_headers(self.http.request(method, &url), headers);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -53,19 +30,7 @@ impl Suite {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{} answers {url}: {e}", service.name()));
-        let status = response.status();
-        let bytes = response.bytes().await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!(
-                    "{url}: {status}: not JSON: {}",
-                    String::from_utf8_lossy(&bytes)
-                )
-            })
-        };
-        Reply { status, body }
+        Reply::read(response).await
     }
 
     pub(crate) async fn get(&self, service: &Service, path: &str) -> Reply {
