@@ -10,12 +10,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{
     event::Envelope,
-    test_support::{self, eventually, EventTap, StandIn, TestVhost},
+    test_support::{self, eventually, EventTap, Running, StandIn, TestVhost},
 };
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -27,8 +25,7 @@ pub struct TestApp {
     /// Publishes as the other services would.
     publisher: StandIn,
     client: reqwest::Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
 pub use shared::test_support::Reply;
@@ -46,13 +43,9 @@ pub async fn spawn_app() -> TestApp {
     config.audit.verify_page_size = 3; // several pages even for a short chain
 
     let app = App::build(config.clone()).await.expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
 
     let publisher = StandIn::new(&vhost, "test-publisher").await;
     let pool = shared::postgres::connect(&config.database)
@@ -64,7 +57,6 @@ pub async fn spawn_app() -> TestApp {
         pool,
         publisher,
         client: test_support::auth::client(),
-        shutdown,
         running,
     }
 }
@@ -72,11 +64,7 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
+        self.running.stop().await;
         self.publisher.close().await;
     }
 

@@ -6,11 +6,9 @@ use complaint_service::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::{self, eventually, with_headers, TestVhost};
+use shared::test_support::{self, eventually, with_headers, Running, TestVhost};
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -19,8 +17,7 @@ pub struct TestApp {
     pub config: Config,
     pub vhost: TestVhost,
     client: reqwest::Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
 pub use shared::test_support::Reply;
@@ -53,19 +50,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// Another app on the same schema and vhost as `config` (a restart, or a second instance).
 pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
     let app = App::build(config.clone()).await.expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
     TestApp {
         address,
         config,
         vhost,
         client: test_support::auth::client(),
-        shutdown,
         running,
     }
 }
@@ -84,11 +76,7 @@ pub fn new_complaint(n: usize) -> Value {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
+        self.running.stop().await
     }
 
     /// A client that sends no token (the harness's own sends one on every request).

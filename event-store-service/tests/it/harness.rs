@@ -16,10 +16,8 @@ use event_store_service::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use shared::test_support::{self, eventually, StandIn, TestVhost};
+use shared::test_support::{self, eventually, Running, StandIn, TestVhost};
 use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -87,8 +85,7 @@ impl Servers {
 pub struct TestApp {
     pub servers: Servers,
     pub client: Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -100,17 +97,11 @@ pub async fn start(servers: Servers) -> TestApp {
     let app = App::build(servers.config.clone())
         .await
         .expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let client = Client::new(app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
     TestApp {
         servers,
-        client,
-        shutdown,
+        client: Client::new(port),
         running,
     }
 }
@@ -118,11 +109,7 @@ pub async fn start(servers: Servers) -> TestApp {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) -> Servers {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
+        self.running.stop().await;
         self.servers
     }
 

@@ -11,10 +11,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{
     event::{exchanges, Envelope},
-    test_support::{self, eventually, EventTap, Reply, SmtpServer, StandIn, TestVhost},
+    test_support::{self, eventually, EventTap, Reply, Running, SmtpServer, StandIn, TestVhost},
 };
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -26,8 +25,7 @@ pub struct TestApp {
     pub published: EventTap,
     /// Publishes complaint events as complaint-service would.
     publisher: StandIn,
-    shutdown: CancellationToken,
-    running: tokio::task::JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
 pub struct Options {
@@ -90,14 +88,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     config.delivery.breaker = options.breaker;
 
     let app = App::build(config).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let app_broker = app.broker().clone();
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
-    assert!(
-        app_broker.wait_ready(WAIT).await,
-        "the service connects to RabbitMQ"
-    );
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
 
     // A queue of the test's own on the service's exchanges, bound before anything is published.
     let published =
@@ -110,7 +103,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         smtp,
         published,
         publisher,
-        shutdown,
         running,
     }
 }
@@ -175,13 +167,7 @@ impl TestApp {
 
     /// Stops the service as a signal would, and checks that it stops cleanly and promptly.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        let stopped = tokio::time::timeout(WAIT, self.running)
-            .await
-            .expect("the service stops within the wait");
-        stopped
-            .expect("the service task does not panic")
-            .expect("the service stops without error");
+        self.running.stop().await;
         self.publisher.close().await;
     }
 }

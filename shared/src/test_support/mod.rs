@@ -7,18 +7,22 @@
 
 pub mod auth;
 pub mod events;
+mod matrix;
 mod metrics;
 mod publisher;
 mod rabbit;
 mod reply;
+mod running;
 mod settings;
 mod smtp;
 mod tap;
 
+pub use matrix::Matrix;
 pub use metrics::{metrics_grown, metrics_with, Scrape};
 pub use publisher::StandIn;
 pub use rabbit::{test_user, TestVhost};
 pub use reply::{with_headers, Reply};
+pub use running::Running;
 pub use settings::{broker, database, http, mongo_url, quorum_broker, redis_prefix, redis_url};
 pub use smtp::{ReceivedMail, SmtpServer};
 pub use tap::{Delivered, EventTap};
