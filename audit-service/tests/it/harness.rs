@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{
     event::Envelope,
-    test_support::{self, eventually, EventTap, Running, StandIn, TestVhost},
+    test_support::{self, all_pages, eventually, EventTap, Running, StandIn, TestVhost},
 };
 use sqlx::PgPool;
 use std::time::Duration;
@@ -110,18 +110,8 @@ impl TestApp {
 
     /// Every entry the search finds (all pages), latest first.
     pub async fn search_all(&self, filter: &str) -> Vec<Value> {
-        let mut entries = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let page = self
-                .ok(&format!("/api/audit/search?limit=200{filter}{cursor}"))
-                .await;
-            entries.extend(page["entries"].as_array().expect("entries").iter().cloned());
-            match page["nextCursor"].as_str() {
-                Some(next) => cursor = format!("&cursor={next}"),
-                None => return entries,
-            }
-        }
+        let path = format!("/api/audit/search?limit=200{filter}");
+        all_pages(&path, "entries", |path| async move { self.ok(&path).await }).await
     }
 
     /// Waits until `count` entries with this correlation id are recorded; returns them,

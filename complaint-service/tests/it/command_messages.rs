@@ -4,17 +4,13 @@
 use crate::harness::{spawn_app, TestApp, WAIT};
 use futures_util::StreamExt;
 use lapin::{
-    options::{
-        BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
-    },
-    types::FieldTable,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
     BasicProperties, Channel, Connection, ConnectionProperties,
 };
 use serde_json::{json, Value};
-use shared::test_support::EventTap;
 use shared::{
     event::{exchanges, EventType},
-    test_support::eventually,
+    test_support::{eventually, private_queue, EventTap},
 };
 use std::{
     collections::HashMap,
@@ -43,30 +39,7 @@ impl Sender {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .expect("confirms");
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("a reply queue");
-        let mut consumer = channel
-            .basic_consume(
-                queue.name().as_str().into(),
-                "replies".into(),
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..BasicConsumeOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume the replies");
+        let (reply_queue, mut consumer) = private_queue(&channel, true).await;
         let replies: Arc<Mutex<HashMap<String, Vec<Value>>>> = Arc::default();
         let sink = replies.clone();
         tokio::spawn(async move {
@@ -87,7 +60,7 @@ impl Sender {
         });
         Sender {
             channel,
-            reply_queue: queue.name().as_str().to_owned(),
+            reply_queue,
             replies,
             _connection: connection,
         }

@@ -6,7 +6,7 @@ use complaint_service::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::{self, eventually, with_headers, Running, TestVhost};
+use shared::test_support::{self, all_pages, eventually, with_headers, Running, TestVhost};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -191,27 +191,15 @@ impl TestApp {
 
     /// Every complaint of the list (all pages of `limit`), in list order.
     pub async fn list_all(&self, filter: &str, limit: usize) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/api/complaints?limit={limit}{filter}");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path).await;
-            assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-            items.extend(
-                page.body["items"]
-                    .as_array()
-                    .expect("items")
-                    .iter()
-                    .cloned(),
-            );
-            match page.body["nextCursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
+        let path = format!("/api/complaints?limit={limit}{filter}");
+        all_pages(&path, "items", |path| self.ok_body(path)).await
+    }
+
+    /// `GET path`, which must answer 200; the body.
+    pub async fn ok_body(&self, path: String) -> Value {
+        let reply = self.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+        reply.body
     }
 
     /// The ids of the list with `filter` (e.g. `&status=OPEN`).

@@ -3,12 +3,11 @@
 
 use crate::harness::{self, spawn_app, spawn_app_with, WAIT};
 use serde_json::{json, Value};
-use shared::test_support::EventTap;
 use shared::{
     auth::{mint::TokenSpec, Role},
     event::Envelope,
     messaging::{Broker, Topology},
-    test_support::{self, auth, eventually},
+    test_support::{self, auth, eventually, EventTap},
 };
 use std::{collections::HashMap, time::Duration};
 use uuid::Uuid;

@@ -10,10 +10,9 @@ use crate::{
 use chrono::Utc;
 use complaint_service::saga;
 use serde_json::{json, Value};
-use shared::test_support::EventTap;
 use shared::{
     event::{Envelope, EventType, Metadata},
-    test_support::eventually,
+    test_support::{eventually, EventTap},
 };
 use uuid::Uuid;
 

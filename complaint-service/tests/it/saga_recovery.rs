@@ -10,10 +10,9 @@ use crate::{
 use complaint_service::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::EventTap;
 use shared::{
     event::{Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried},
-    test_support::eventually,
+    test_support::{all_pages, eventually, EventTap},
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -55,27 +54,8 @@ async fn announced(tap: &EventTap, saga_id: &str, event_type: EventType) -> Enve
 
 /// Every saga the list shows for `query`, following `nextCursor` page by page.
 async fn listed(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/api/sagas?{query}");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = app.get(&path).await;
-        assert_eq!(page.status, StatusCode::OK, "{path}: {:?}", page.body);
-        items.extend(
-            page.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .cloned(),
-        );
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return items,
-        }
-    }
+    let path = format!("/api/sagas?{query}");
+    all_pages(&path, "items", |path| app.ok_body(path)).await
 }
 
 fn ids(sagas: &[Value]) -> Vec<String> {

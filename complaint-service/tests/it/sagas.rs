@@ -6,11 +6,10 @@ use crate::harness::{spawn_app_with, TestApp, WAIT};
 use chrono::Utc;
 use complaint_service::{saga, store::events};
 use serde_json::{json, Value};
-use shared::test_support::EventTap;
 use shared::{
     complaint::{ComplaintEvent, ComplaintPriorityChanged, Priority},
     event::{Envelope, EventType, Metadata},
-    test_support::{eventually, StandIn},
+    test_support::{eventually, EventTap, StandIn},
 };
 use std::time::Duration;
 use uuid::Uuid;

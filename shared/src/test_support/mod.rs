@@ -9,6 +9,7 @@ pub mod auth;
 pub mod events;
 mod matrix;
 mod metrics;
+mod pages;
 mod publisher;
 mod rabbit;
 mod reply;
@@ -19,8 +20,9 @@ mod tap;
 
 pub use matrix::Matrix;
 pub use metrics::{metrics_grown, metrics_with, Scrape};
+pub use pages::all_pages;
 pub use publisher::StandIn;
-pub use rabbit::{test_user, TestVhost};
+pub use rabbit::{private_queue, test_user, TestVhost};
 pub use reply::{with_headers, Reply};
 pub use running::Running;
 pub use settings::{broker, database, http, mongo_url, quorum_broker, redis_prefix, redis_url};
