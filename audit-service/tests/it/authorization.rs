@@ -3,7 +3,10 @@
 
 use crate::harness::spawn_app;
 use reqwest::Method;
-use shared::test_support::auth::{header_for, CALLERS};
+use shared::test_support::{
+    auth::{header_for, CALLERS},
+    Matrix,
+};
 
 #[tokio::test]
 async fn every_route_answers_each_role_as_the_matrix_says() {
@@ -55,23 +58,15 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             [403, 403, 403, 403, 200, 401],
         ),
     ];
-    let mut wrong = Vec::new();
+    let mut matrix = Matrix::default();
     for (method, path, expect) in &rows {
         for (column, caller) in CALLERS.iter().enumerate() {
             let header = header_for(caller, "customer-1", "agent-001");
             let reply = app.request_as(method.clone(), path, Some(&header)).await;
-            if reply.status.as_u16() != expect[column] {
-                wrong.push(format!(
-                    "{method} {path} as {caller}: expected {}, got {} {}",
-                    expect[column], reply.status, reply.body
-                ));
-            }
+            let route = format!("{method} {path}");
+            matrix.check(&route, caller, expect[column], reply.status, &reply.body);
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "the matrix is not what the service does:\n{}",
-        wrong.join("\n")
-    );
+    matrix.assert_holds();
     app.stop().await;
 }

@@ -1,5 +1,6 @@
 //! `spawn_app()`: the real App on port 0 with its own schema and vhost, a publisher standing
-//! in for the other services, and a typed client.
+//! in for the other services, and a typed client. The pieces every crate's tests share (the
+//! reply, the tap, the stand-in publisher) are in `shared::test_support`.
 
 use audit_service::{
     app::App,
@@ -9,90 +10,53 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::{
     event::Envelope,
-    messaging::{properties, Broker, Handler, HandlerError, Publisher, QueueSpec, Topology},
-    test_support::{self, eventually, TestVhost},
+    test_support::{self, all_pages, eventually, EventTap, Running, StandIn, TestVhost},
 };
 use sqlx::PgPool;
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use std::time::Duration;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub struct TestApp {
     pub address: String,
-    pub config: Config,
     pub vhost: TestVhost,
     /// The app's schema, for looking (and tampering) behind its back.
     pub pool: PgPool,
     /// Publishes as the other services would.
-    publisher: Publisher,
-    publishing_broker: Broker,
+    publisher: StandIn,
     client: reqwest::Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
-/// What the service answered.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Reply {
-    /// The `error.code` of an error answer.
-    pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    pub fn message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or("")
-    }
-}
+pub use shared::test_support::Reply;
 
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
     config.relay.poll_interval = Duration::from_millis(200);
     config.audit.verify_page_size = 3; // several pages even for a short chain
 
     let app = App::build(config.clone()).await.expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
 
-    let publishing_broker = Broker::start(
-        test_support::broker(&vhost, "test-publisher"),
-        Topology::new(config.broker.retry.clone()),
-    );
-    assert!(publishing_broker.wait_ready(WAIT).await);
+    let publisher = StandIn::new(&vhost, "test-publisher").await;
     let pool = shared::postgres::connect(&config.database)
         .await
         .expect("the test schema");
     TestApp {
         address,
-        config,
         vhost,
         pool,
-        publisher: publishing_broker.publisher(),
-        publishing_broker,
-        client: shared::test_support::auth::client(),
-        shutdown,
+        publisher,
+        client: test_support::auth::client(),
         running,
     }
 }
@@ -100,12 +64,8 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
-        self.publishing_broker.close().await;
+        self.running.stop().await;
+        self.publisher.close().await;
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -125,12 +85,7 @@ impl TestApp {
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        let response = request.send().await.expect("the app answers");
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        let body =
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}"));
-        Reply { status, body }
+        Reply::send(request).await
     }
 
     /// A GET that must answer 200; its body.
@@ -142,40 +97,21 @@ impl TestApp {
 
     /// Publishes events to their exchanges, in order, as their services would.
     pub async fn publish(&self, events: &[Envelope]) {
-        self.publisher
-            .publish_all(events)
-            .await
-            .expect("the broker confirms");
+        self.publisher.publish(events).await
     }
 
     /// Publishes an event to the exchange and routing key given (for types outside the
     /// catalogue, which have no exchange of their own).
     pub async fn publish_to(&self, exchange: &str, routing_key: &str, event: &Envelope) {
         self.publisher
-            .publish_to(
-                exchange,
-                routing_key,
-                event,
-                properties::for_envelope(event),
-            )
+            .publish_to(exchange, routing_key, event)
             .await
-            .expect("the broker confirms");
     }
 
     /// Every entry the search finds (all pages), latest first.
     pub async fn search_all(&self, filter: &str) -> Vec<Value> {
-        let mut entries = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let page = self
-                .ok(&format!("/api/audit/search?limit=200{filter}{cursor}"))
-                .await;
-            entries.extend(page["entries"].as_array().expect("entries").iter().cloned());
-            match page["nextCursor"].as_str() {
-                Some(next) => cursor = format!("&cursor={next}"),
-                None => return entries,
-            }
-        }
+        let path = format!("/api/audit/search?limit=200{filter}");
+        all_pages(&path, "entries", |path| async move { self.ok(&path).await }).await
     }
 
     /// Waits until `count` entries with this correlation id are recorded; returns them,
@@ -223,47 +159,7 @@ impl TestApp {
     }
 
     /// A queue of the test's own bound to `exchange`, collecting what arrives there.
-    pub async fn tap(&self, exchange: &str) -> Tap {
-        let seen = Tap::default();
-        let queue = test_support::unique("test.tap-");
-        let broker = Broker::start(
-            test_support::broker(&self.vhost, "test-tap"),
-            Topology::new(self.config.broker.retry.clone())
-                .with_queue(QueueSpec::new(queue.as_str()).bind(exchange, "#")),
-        );
-        assert!(broker.wait_ready(WAIT).await, "the tap connects");
-        broker.spawn_consumer(
-            &queue,
-            seen.clone(),
-            &tokio_util::task::TaskTracker::new(),
-            CancellationToken::new(),
-        );
-        seen
-    }
-}
-
-/// Events seen on a tapped exchange.
-#[derive(Clone, Default)]
-pub struct Tap(Arc<Mutex<Vec<Envelope>>>);
-
-impl Handler for Tap {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        self.0.lock().expect("the tap lock").push(event.clone());
-        Ok(())
-    }
-}
-
-impl Tap {
-    pub fn events(&self) -> Vec<Envelope> {
-        self.0.lock().expect("the tap lock").clone()
-    }
-
-    /// Waits until `count` events have arrived; returns them in arrival order.
-    pub async fn received(&self, count: usize) -> Vec<Envelope> {
-        eventually(&format!("{count} events on the tap"), WAIT, || async {
-            let events = self.events();
-            (events.len() >= count).then_some(events)
-        })
-        .await
+    pub async fn tap(&self, exchange: &str) -> EventTap {
+        EventTap::bind_to(&self.vhost, exchange).await
     }
 }

@@ -6,29 +6,18 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use shared::{
     auth::{mint::TokenSpec, Role},
-    test_support::auth,
+    test_support::{
+        auth::{self, CALLERS},
+        Matrix,
+    },
 };
 
-/// The callers of the matrix, in column order.
-const CALLERS: [&str; 6] = [
-    "customer",
-    "agent",
-    "supervisor",
-    "auditor",
-    "admin",
-    "none",
-];
 const CUSTOMER: &str = "cust-1";
 const AGENT: &str = "agent-001";
 
+/// The `Authorization` of a matrix column: the customer is [`CUSTOMER`], the agent [`AGENT`].
 fn authorization(caller: &str) -> String {
-    let spec = match caller {
-        "customer" => TokenSpec::new(CUSTOMER, &[Role::Customer]).customer(CUSTOMER),
-        "agent" => TokenSpec::new(AGENT, &[Role::Agent]).agent(AGENT),
-        "none" => return String::new(),
-        role => TokenSpec::new(format!("a-{role}"), &[Role::parse(role).unwrap()]),
-    };
-    auth::bearer(&auth::token(&spec))
+    auth::header_for(caller, CUSTOMER, AGENT)
 }
 
 /// The state a complaint must be in before the request, `{id}` in the path naming it.
@@ -60,7 +49,7 @@ fn row(method: Method, path: &'static str, before: Before, expect: [u16; 6]) -> 
     }
 }
 
-fn matrix() -> Vec<Row> {
+fn routes() -> Vec<Row> {
     use Before::*;
     let dlq = "/admin/dead-letters/complaint-service.sagas";
     vec![
@@ -250,8 +239,8 @@ async fn prepare(app: &TestApp, before: Before) -> Option<String> {
 #[tokio::test]
 async fn every_route_answers_each_role_as_the_matrix_says() {
     let app = spawn_app().await;
-    let mut wrong = Vec::new();
-    for row in matrix() {
+    let mut matrix = Matrix::default();
+    for row in routes() {
         for (column, caller) in CALLERS.iter().enumerate() {
             let id = prepare(&app, row.before).await;
             let path = match &id {
@@ -269,20 +258,16 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
                 )
                 .await;
             let expected = row.expect[column];
-            if reply.status.as_u16() != expected {
-                wrong.push(format!(
-                    "{} {} as {caller}: expected {expected}, got {} {}",
-                    row.method, row.path, reply.status, reply.body
-                ));
-            }
+            let route = format!("{} {}", row.method, row.path);
+            matrix.check(&route, caller, expected, reply.status, &reply.body);
             if *caller == "none" && reply.header("www-authenticate").is_none() {
-                wrong.push(format!(
+                matrix.wrong(format!(
                     "{} {}: 401 without WWW-Authenticate",
                     row.method, row.path
                 ));
             }
             if expected == 403 && reply.code() != "FORBIDDEN" {
-                wrong.push(format!(
+                matrix.wrong(format!(
                     "{} {} as {caller}: code {}",
                     row.method,
                     row.path,
@@ -291,11 +276,7 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             }
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "the matrix is not what the service does:\n{}",
-        wrong.join("\n")
-    );
+    matrix.assert_holds();
     app.stop().await;
 }
 

@@ -1,22 +1,16 @@
 //! Commands as messages on `complaints.commands`, as another service would send them: with a
 //! reply queue of its own (request/reply by `correlation_id`), or fire-and-forget.
 
-use crate::{
-    harness::{spawn_app, TestApp, WAIT},
-    tap::EventTap,
-};
+use crate::harness::{spawn_app, TestApp, WAIT};
 use futures_util::StreamExt;
 use lapin::{
-    options::{
-        BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
-    },
-    types::FieldTable,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
     BasicProperties, Channel, Connection, ConnectionProperties,
 };
 use serde_json::{json, Value};
 use shared::{
     event::{exchanges, EventType},
-    test_support::eventually,
+    test_support::{eventually, private_queue, EventTap},
 };
 use std::{
     collections::HashMap,
@@ -45,30 +39,7 @@ impl Sender {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .expect("confirms");
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("a reply queue");
-        let mut consumer = channel
-            .basic_consume(
-                queue.name().as_str().into(),
-                "replies".into(),
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..BasicConsumeOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume the replies");
+        let (reply_queue, mut consumer) = private_queue(&channel, true).await;
         let replies: Arc<Mutex<HashMap<String, Vec<Value>>>> = Arc::default();
         let sink = replies.clone();
         tokio::spawn(async move {
@@ -89,7 +60,7 @@ impl Sender {
         });
         Sender {
             channel,
-            reply_queue: queue.name().as_str().to_owned(),
+            reply_queue,
             replies,
             _connection: connection,
         }
@@ -230,7 +201,7 @@ async fn a_command_published_on_the_exchange_changes_the_complaint() {
 #[tokio::test]
 async fn a_command_sent_twice_acts_once_and_gets_the_same_reply() {
     let app = spawn_app().await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let sender = Sender::connect(&app).await;
 
     let create = command("complaint.create", None, create_payload());

@@ -4,13 +4,11 @@ use complaint_service::{
     app::App,
     config::{Config, SERVICE},
 };
-use reqwest::{header::HeaderMap, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::test_support::{self, eventually, TestVhost};
+use shared::test_support::{self, all_pages, eventually, with_headers, Running, TestVhost};
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -19,44 +17,17 @@ pub struct TestApp {
     pub config: Config,
     pub vhost: TestVhost,
     client: reqwest::Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
-/// What the service answered.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The `error.code` of an error answer.
-    pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    pub fn version(&self) -> i64 {
-        self.body["version"].as_i64().expect("a version")
-    }
-
-    pub fn id(&self) -> String {
-        self.body["id"].as_str().expect("an id").to_owned()
-    }
-}
+pub use shared::test_support::Reply;
 
 pub fn test_config(vhost: &TestVhost) -> Config {
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = test_support::database();
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = Duration::from_millis(200);
@@ -79,19 +50,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// Another app on the same schema and vhost as `config` (a restart, or a second instance).
 pub async fn start(config: Config, vhost: TestVhost) -> TestApp {
     let app = App::build(config.clone()).await.expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
     TestApp {
         address,
         config,
         vhost,
-        client: shared::test_support::auth::client(),
-        shutdown,
+        client: test_support::auth::client(),
         running,
     }
 }
@@ -110,11 +76,7 @@ pub fn new_complaint(n: usize) -> Value {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
+        self.running.stop().await
     }
 
     /// A client that sends no token (the harness's own sends one on every request).
@@ -135,35 +97,18 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<RequestBody>,
     ) -> Reply {
-        let mut request = self
+        let request = self
             .client
             .request(method, format!("{}{path}", self.address));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request = match body {
+        let request = with_headers(request, headers);
+        let request = match body {
             Some(RequestBody::Json(value)) => request.json(&value),
             Some(RequestBody::Raw(content_type, bytes)) => {
                 request.header("content-type", content_type).body(bytes)
             }
             None => request,
         };
-        let response = request.send().await.expect("the app answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply::send(request).await
     }
 
     pub async fn create(&self, body: Value) -> Reply {
@@ -246,27 +191,15 @@ impl TestApp {
 
     /// Every complaint of the list (all pages of `limit`), in list order.
     pub async fn list_all(&self, filter: &str, limit: usize) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/api/complaints?limit={limit}{filter}");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path).await;
-            assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-            items.extend(
-                page.body["items"]
-                    .as_array()
-                    .expect("items")
-                    .iter()
-                    .cloned(),
-            );
-            match page.body["nextCursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
+        let path = format!("/api/complaints?limit={limit}{filter}");
+        all_pages(&path, "items", |path| self.ok_body(path)).await
+    }
+
+    /// `GET path`, which must answer 200; the body.
+    pub async fn ok_body(&self, path: String) -> Value {
+        let reply = self.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+        reply.body
     }
 
     /// The ids of the list with `filter` (e.g. `&status=OPEN`).

@@ -16,6 +16,5 @@ mod saga_recovery;
 mod sagas;
 mod schema_versions;
 mod snapshots;
-mod tap;
 mod transitions;
 mod validation;

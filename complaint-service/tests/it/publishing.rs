@@ -1,16 +1,13 @@
 //! Events reach `complaints.events` through the outbox: each once, in version order, with
 //! the catalogue's routing key — also when a relay stops between commit and confirm.
 
-use crate::{
-    harness::{self, spawn_app, spawn_app_with, WAIT},
-    tap::EventTap,
-};
+use crate::harness::{self, spawn_app, spawn_app_with, WAIT};
 use serde_json::{json, Value};
 use shared::{
     auth::{mint::TokenSpec, Role},
     event::Envelope,
     messaging::{Broker, Topology},
-    test_support::{self, auth, eventually},
+    test_support::{self, auth, eventually, EventTap},
 };
 use std::{collections::HashMap, time::Duration};
 use uuid::Uuid;
@@ -45,7 +42,7 @@ fn by_complaint(envelopes: &[Envelope]) -> HashMap<String, Vec<&Envelope>> {
 #[tokio::test]
 async fn every_event_is_published_once_in_version_order_with_its_routing_key() {
     let app = spawn_app().await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let agent = auth::bearer(&auth::token(&TokenSpec::new("agent-7", &Role::ALL)));
     let headers = [("x-correlation-id", "corr-42"), ("authorization", &agent)];
 
@@ -121,7 +118,7 @@ async fn every_event_is_published_once_in_version_order_with_its_routing_key() {
 #[tokio::test]
 async fn events_a_stopped_relay_left_behind_are_published_once_by_the_next_instance() {
     let first = spawn_app_with(|config| config.relay.enabled = false).await;
-    let tap = EventTap::bind(&first.vhost).await;
+    let tap = EventTap::bind_to(&first.vhost, shared::event::exchanges::COMPLAINTS).await;
     for n in 0..2 {
         let id = first.created(n).await;
         first.ok(&id, "assign", body_of("assign")).await;

@@ -6,14 +6,13 @@
 use crate::{
     harness::{spawn_app_with, start, WAIT},
     sagas::{notification, published, publisher_for, reply, saga_reaches},
-    tap::EventTap,
 };
 use chrono::Utc;
 use complaint_service::saga;
 use serde_json::{json, Value};
 use shared::{
     event::{Envelope, EventType, Metadata},
-    test_support::eventually,
+    test_support::{eventually, EventTap},
 };
 use uuid::Uuid;
 
@@ -40,8 +39,8 @@ fn created_data(n: usize) -> Value {
 #[tokio::test]
 async fn a_backlog_is_kept_in_order_each_effect_once_and_a_failing_event_alone_is_dead_lettered() {
     let app = spawn_app_with(|_| {}).await;
-    let complaints = EventTap::bind(&app.vhost).await;
-    let sagas = EventTap::bind_to(&app.vhost, "saga.events").await;
+    let complaints = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
+    let sagas = EventTap::bind_to(&app.vhost, shared::event::exchanges::SAGA).await;
     // The backlog mixes complaint events and notification replies in one order, so one
     // publisher plays both services: a test user with every permission, as neither service's
     // own broker user may publish the other's events.
@@ -91,7 +90,7 @@ async fn a_backlog_is_kept_in_order_each_effect_once_and_a_failing_event_alone_i
         notification("acknowledgement", "complainant", &unanswerable.aggregate_id),
     );
     backlog.insert(backlog.len() / 2, stray.clone());
-    notifier.publisher().publish_all(&backlog).await.unwrap();
+    notifier.publish(&backlog).await;
 
     let app = start(config, vhost).await;
     // The stray reply alone is retried and then dead-lettered; by then the keeper has been

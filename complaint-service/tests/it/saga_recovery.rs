@@ -6,14 +6,13 @@
 use crate::{
     harness::{self, spawn_app_with, RequestBody, TestApp, WAIT},
     sagas::{notification, published, publisher_for, reply, saga_reaches},
-    tap::EventTap,
 };
 use complaint_service::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use shared::{
     event::{Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried},
-    test_support::eventually,
+    test_support::{all_pages, eventually, EventTap},
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -55,27 +54,8 @@ async fn announced(tap: &EventTap, saga_id: &str, event_type: EventType) -> Enve
 
 /// Every saga the list shows for `query`, following `nextCursor` page by page.
 async fn listed(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/api/sagas?{query}");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = app.get(&path).await;
-        assert_eq!(page.status, StatusCode::OK, "{path}: {:?}", page.body);
-        items.extend(
-            page.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .cloned(),
-        );
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return items,
-        }
-    }
+    let path = format!("/api/sagas?{query}");
+    all_pages(&path, "items", |path| app.ok_body(path)).await
 }
 
 fn ids(sagas: &[Value]) -> Vec<String> {
@@ -89,7 +69,7 @@ async fn sagas_are_listed_newest_first_by_status_and_type_one_page_at_a_time() {
         c.saga.clock_interval = Duration::from_millis(100);
     })
     .await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let mut complaints = Vec::new();
     for n in 1..=4 {
@@ -103,7 +83,7 @@ async fn sagas_are_listed_newest_first_by_status_and_type_one_page_at_a_time() {
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &complaints[0]),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     let completed = saga_reaches(&app, &complaints[0], "ACKNOWLEDGEMENT", "COMPLETED").await;
     let mut failed = Vec::new();
     for id in &complaints[1..] {
@@ -151,8 +131,8 @@ async fn sagas_are_listed_newest_first_by_status_and_type_one_page_at_a_time() {
 #[tokio::test]
 async fn an_answer_that_came_after_the_saga_failed_completes_it_when_an_operator_retries() {
     let app = spawn_app_with(impatient).await;
-    let tap = EventTap::bind(&app.vhost).await;
-    let sagas_tap = EventTap::bind_to(&app.vhost, "saga.events").await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
+    let sagas_tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::SAGA).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let id = app.created(1).await;
     let created = published(&tap, &id, EventType::ComplaintCreated).await;
@@ -166,7 +146,7 @@ async fn an_answer_that_came_after_the_saga_failed_completes_it_when_an_operator
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &id),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     eventually("the late answer kept", WAIT, || async {
         let saga = app.get(&format!("/api/sagas/{saga_id}")).await.body;
         (saga["lateReplies"].as_array().map(Vec::len) == Some(1)).then_some(())
@@ -201,7 +181,7 @@ async fn an_answer_that_came_after_the_saga_failed_completes_it_when_an_operator
 #[tokio::test]
 async fn a_retried_saga_waits_again_at_its_failed_step_and_completes_when_answered() {
     let first = spawn_app_with(impatient).await;
-    let tap = EventTap::bind(&first.vhost).await;
+    let tap = EventTap::bind_to(&first.vhost, shared::event::exchanges::COMPLAINTS).await;
     let id = first.created(1).await;
     let created = published(&tap, &id, EventType::ComplaintCreated).await;
     let saga_id = id_of(&saga_reaches(&first, &id, "ACKNOWLEDGEMENT", "FAILED").await);
@@ -226,7 +206,7 @@ async fn a_retried_saga_waits_again_at_its_failed_step_and_completes_when_answer
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &id),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     let done = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
     assert_eq!(id_of(&done), saga_id);
     assert_eq!(done["attempt"], 2);
@@ -237,7 +217,7 @@ async fn a_retried_saga_waits_again_at_its_failed_step_and_completes_when_answer
 #[tokio::test]
 async fn an_abandoned_saga_is_closed_with_the_reason_the_operator_gave() {
     let app = spawn_app_with(impatient).await;
-    let sagas_tap = EventTap::bind_to(&app.vhost, "saga.events").await;
+    let sagas_tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::SAGA).await;
     let id = app.created(1).await;
     let saga_id = id_of(&saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "FAILED").await);
 
@@ -299,8 +279,8 @@ async fn a_saga_whose_step_deadline_passed_while_the_service_was_down_is_resumed
         c.saga.clock_interval = Duration::from_secs(3600);
     })
     .await;
-    let tap = EventTap::bind(&first.vhost).await;
-    let sagas_tap = EventTap::bind_to(&first.vhost, "saga.events").await;
+    let tap = EventTap::bind_to(&first.vhost, shared::event::exchanges::COMPLAINTS).await;
+    let sagas_tap = EventTap::bind_to(&first.vhost, shared::event::exchanges::SAGA).await;
     let id = first.created(1).await;
     let created = published(&tap, &id, EventType::ComplaintCreated).await;
     let stuck = saga_reaches(&first, &id, "ACKNOWLEDGEMENT", "RUNNING").await;
@@ -337,7 +317,7 @@ async fn a_saga_whose_step_deadline_passed_while_the_service_was_down_is_resumed
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &id),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
     notifier.close().await;
     app.stop().await;
@@ -350,7 +330,7 @@ async fn a_saga_stuck_across_a_restart_without_resumes_left_fails_for_a_person_t
         c.saga.clock_interval = Duration::from_secs(3600);
     })
     .await;
-    let sagas_tap = EventTap::bind_to(&first.vhost, "saga.events").await;
+    let sagas_tap = EventTap::bind_to(&first.vhost, shared::event::exchanges::SAGA).await;
     let id = first.created(1).await;
     let saga_id = id_of(&saga_reaches(&first, &id, "ACKNOWLEDGEMENT", "RUNNING").await);
     let (mut config, vhost) = (first.config.clone(), first.vhost.clone());

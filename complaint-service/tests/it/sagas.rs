@@ -2,31 +2,21 @@
 //! their replies (NOTIFICATION_SENT/FAILED, NOTIFICATION_COMPENSATION, AUDIT_COMPENSATION) as
 //! they would, and watches the saga state, the complaint and the events it publishes.
 
-use crate::{
-    harness::{spawn_app_with, TestApp, WAIT},
-    tap::EventTap,
-};
+use crate::harness::{spawn_app_with, TestApp, WAIT};
 use chrono::Utc;
 use complaint_service::{saga, store::events};
 use serde_json::{json, Value};
 use shared::{
     complaint::{ComplaintEvent, ComplaintPriorityChanged, EventCodec, Priority},
     event::{Envelope, EventType, Metadata},
-    messaging::Broker,
-    test_support::{self, eventually},
+    test_support::{eventually, EventTap, StandIn},
 };
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Publishes on the app's vhost as another service would.
-pub(crate) async fn publisher_for(app: &TestApp, service: &str) -> Broker {
-    let settings = test_support::broker(&app.vhost, service);
-    let broker = Broker::start(
-        settings.clone(),
-        shared::messaging::Topology::new(settings.retry),
-    );
-    assert!(broker.wait_ready(WAIT).await);
-    broker
+/// Publishes on the app's vhost as `service` would, with its permissions.
+pub(crate) async fn publisher_for(app: &TestApp, service: &str) -> StandIn {
+    StandIn::new(&app.vhost, service).await
 }
 
 /// A reply to `cause`, carrying its correlation and naming it as cause.
@@ -50,13 +40,7 @@ pub(crate) async fn published(
     complaint_id: &str,
     event_type: EventType,
 ) -> Envelope {
-    eventually(&format!("{event_type} published"), WAIT, || async {
-        tap.seen()
-            .into_iter()
-            .map(|d| d.envelope)
-            .find(|e| e.aggregate_id == complaint_id && e.event_type == event_type.as_str())
-    })
-    .await
+    tap.published(complaint_id, event_type).await
 }
 
 async fn sagas(app: &TestApp, complaint_id: &str) -> Vec<Value> {
@@ -86,7 +70,7 @@ pub(crate) async fn saga_reaches(
 #[tokio::test]
 async fn a_sent_acknowledgement_completes_the_acknowledgement_saga() {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let id = app.created(1).await;
     let created = published(&tap, &id, EventType::ComplaintCreated).await;
@@ -97,9 +81,9 @@ async fn a_sent_acknowledgement_completes_the_acknowledgement_saga() {
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &id),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     // The same reply twice changes nothing more.
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
 
     let saga = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
     assert_eq!(saga["steps"][0]["status"], "COMPLETED");
@@ -125,7 +109,7 @@ async fn a_sent_acknowledgement_completes_the_acknowledgement_saga() {
 async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga_ends_compensated()
 {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let auditor = publisher_for(&app, "audit-service").await;
     let id = app.created(2).await;
@@ -139,7 +123,7 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
         EventType::NotificationFailed,
         json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
     );
-    notifier.publisher().publish(&failed).await.unwrap();
+    notifier.publish_one(&failed).await;
 
     let required = published(&tap, &id, EventType::ComplaintCompensationRequired).await;
     let reverted = published(&tap, &id, EventType::ComplaintAssignmentReverted).await;
@@ -163,14 +147,14 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
         EventType::NotificationCompensation,
         json!({ "complaintId": id }),
     );
-    notifier.publisher().publish(&retracted).await.unwrap();
+    notifier.publish_one(&retracted).await;
     let mut audited = reply(
         &required,
         EventType::AuditCompensation,
         json!({ "complaintId": id }),
     );
     audited.aggregate_type = "AuditCompensation".into();
-    auditor.publisher().publish(&audited).await.unwrap();
+    auditor.publish_one(&audited).await;
 
     let saga = saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATED").await;
     let steps: Vec<(&str, &str)> = saga["steps"]
@@ -196,7 +180,7 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
 #[tokio::test]
 async fn a_compensation_that_races_a_users_command_is_retried_and_not_dead_lettered() {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, shared::event::exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let id = app.created(5).await;
     let assigned_version = app
@@ -235,7 +219,7 @@ async fn a_compensation_that_races_a_users_command_is_retried_and_not_dead_lette
         EventType::NotificationFailed,
         json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
     );
-    notifier.publisher().publish(&failed).await.unwrap();
+    notifier.publish_one(&failed).await;
     // The compensation read the same version and now waits for the user's append to settle.
     eventually(
         "the compensation to wait on the user's command",
@@ -301,17 +285,6 @@ async fn a_passed_sla_deadline_escalates_the_complaint_even_after_a_restart() {
     app.stop().await;
 }
 
-/// Remembers the types of the events it is handed.
-#[derive(Clone, Default)]
-struct Heard(std::sync::Arc<std::sync::Mutex<Vec<Envelope>>>);
-
-impl shared::messaging::Handler for Heard {
-    async fn handle(&self, event: &Envelope) -> Result<(), shared::messaging::HandlerError> {
-        self.0.lock().unwrap().push(event.clone());
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_step_with_no_answer_in_time_fails_the_saga_and_calls_for_a_person() {
     let app = spawn_app_with(|config| {
@@ -319,45 +292,22 @@ async fn a_step_with_no_answer_in_time_fails_the_saga_and_calls_for_a_person() {
         config.saga.clock_interval = Duration::from_millis(200);
     })
     .await;
-    let settings = test_support::broker(&app.vhost, "test-errors");
-    let errors_queue = "test.errors";
-    let watcher = Broker::start(
-        settings.clone(),
-        shared::messaging::Topology::new(settings.retry)
-            .with_queue(shared::messaging::QueueSpec::new(errors_queue).bind("errors.events", "#")),
-    );
-    assert!(watcher.wait_ready(WAIT).await);
-    let background = shared::lifecycle::Background::new();
-    let heard = Heard::default();
-    watcher.spawn_consumer(
-        errors_queue,
-        heard.clone(),
-        &background.tracker,
-        background.shutdown.clone(),
-    );
+    let errors = EventTap::bind_to(&app.vhost, shared::event::exchanges::ERRORS).await;
     let id = app.created(4).await;
 
     let saga = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "FAILED").await;
     assert_eq!(saga["steps"][0]["status"], "FAILED");
-    let alarm = eventually("ERROR_MANUAL_INTERVENTION_REQUIRED", WAIT, || async {
-        heard
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|e| {
-                e.event_type == EventType::ErrorManualInterventionRequired.as_str()
-                    && e.event_data["sagaId"] == saga["sagaId"]
-            })
-            .cloned()
-    })
-    .await;
+    let alarm = errors
+        .wait_for(
+            EventType::ErrorManualInterventionRequired.as_str(),
+            |data| data["sagaId"] == saga["sagaId"],
+        )
+        .await;
     assert_eq!(alarm.event_data["complaintId"], json!(id));
     assert_eq!(alarm.event_data["severity"], "CRITICAL");
     assert_eq!(alarm.event_data["kind"], "SAGA");
     assert_eq!(alarm.event_data["service"], "complaint-service");
     assert_eq!(alarm.event_data["retryable"], false);
     assert_eq!(alarm.event_data["failingMessage"]["aggregateId"], json!(id));
-    background.stop(&watcher).await;
     app.stop().await;
 }

@@ -14,17 +14,10 @@ use event_store_service::{
     },
     streams::{Claimed, Pending},
 };
-use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
+use reqwest::Method;
 use serde_json::{json, Value};
-use shared::{
-    event::Envelope,
-    messaging::Broker,
-    test_support::{self, eventually, TestVhost},
-};
+use shared::test_support::{self, eventually, Running, StandIn, TestVhost};
 use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -39,29 +32,23 @@ impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
         let mut config = Config {
-            auth: shared::test_support::auth::settings(),
+            auth: test_support::auth::settings(),
+            http: test_support::http(),
+            broker: test_support::broker(&vhost, SERVICE),
             ..Config::default()
         };
-        config.http.host = "127.0.0.1".into();
-        config.http.port = 0;
-        config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
+        config.mongo.url = test_support::mongo_url();
         config.mongo.database = test_support::unique("test_");
-        config.redis.url = test_support::env_or("REDIS_URL", "redis://127.0.0.1:6379");
-        config.redis.stream_prefix = format!("{}:", test_support::unique("test:"));
-        config.broker = test_support::broker(&vhost, SERVICE);
+        config.redis.url = test_support::redis_url();
+        config.redis.stream_prefix = test_support::redis_prefix();
         Servers { config, vhost }
     }
 
     /// A publisher on the vhost that has declared the service's topology, so events published
     /// while the service is down wait in its queue.
-    pub async fn publisher(&self) -> Publisher {
-        let settings = test_support::broker(&self.vhost, "test-publisher");
-        let broker = Broker::start(
-            settings,
-            consumer::topology(self.config.broker.retry.clone()),
-        );
-        assert!(broker.wait_ready(WAIT).await, "the publisher connects");
-        Publisher { broker }
+    pub async fn publisher(&self) -> StandIn {
+        let topology = consumer::topology(self.config.broker.retry.clone());
+        StandIn::with_topology(&self.vhost, "test-publisher", topology).await
     }
 
     pub fn redis_key(&self, stream: &str) -> String {
@@ -95,41 +82,10 @@ impl Servers {
     }
 }
 
-pub struct Publisher {
-    pub broker: Broker,
-}
-
-impl Publisher {
-    pub async fn publish(&self, events: &[Envelope]) {
-        for chunk in events.chunks(1000) {
-            self.broker
-                .publisher()
-                .publish_all(chunk)
-                .await
-                .expect("the events are published");
-        }
-    }
-
-    /// Publishes to an exchange and routing key of the caller's choice (unknown types).
-    pub async fn publish_to(&self, exchange: &str, routing_key: &str, event: &Envelope) {
-        self.broker
-            .publisher()
-            .publish_to(
-                exchange,
-                routing_key,
-                event,
-                shared::messaging::properties::for_envelope(event),
-            )
-            .await
-            .expect("the event is published");
-    }
-}
-
 pub struct TestApp {
     pub servers: Servers,
     pub client: Client,
-    shutdown: CancellationToken,
-    running: JoinHandle<anyhow::Result<()>>,
+    running: Running,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -141,17 +97,11 @@ pub async fn start(servers: Servers) -> TestApp {
     let app = App::build(servers.config.clone())
         .await
         .expect("the app builds");
-    assert!(
-        app.broker().wait_ready(WAIT).await,
-        "the app connects to RabbitMQ"
-    );
-    let client = Client::new(app.port());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
     TestApp {
         servers,
-        client,
-        shutdown,
+        client: Client::new(port),
         running,
     }
 }
@@ -159,15 +109,11 @@ pub async fn start(servers: Servers) -> TestApp {
 impl TestApp {
     /// Stops the app as a shutdown signal would, and waits until it has.
     pub async fn stop(self) -> Servers {
-        self.shutdown.cancel();
-        self.running
-            .await
-            .expect("the app task ends")
-            .expect("the app stops cleanly");
+        self.running.stop().await;
         self.servers
     }
 
-    pub async fn publisher(&self) -> Publisher {
+    pub async fn publisher(&self) -> StandIn {
         self.servers.publisher().await
     }
 
@@ -177,23 +123,7 @@ impl TestApp {
     }
 }
 
-/// What the service answered, for asserting on errors.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    pub fn json<T: DeserializeOwned>(&self) -> T {
-        assert!(self.status.is_success(), "{}: {}", self.status, self.body);
-        serde_json::from_value(self.body.clone()).expect("the documented shape")
-    }
-}
+pub use shared::test_support::Reply;
 
 /// A typed client of the API.
 #[derive(Clone)]
@@ -206,7 +136,7 @@ impl Client {
     pub fn new(port: u16) -> Self {
         Self {
             address: format!("http://127.0.0.1:{port}"),
-            http: shared::test_support::auth::client(),
+            http: test_support::auth::client(),
         }
     }
 
@@ -229,17 +159,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("the app answers");
-        let status = response.status();
-        let bytes = response.bytes().await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
-        };
-        Reply { status, body }
+        Reply::send(request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

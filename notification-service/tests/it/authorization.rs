@@ -3,7 +3,10 @@
 
 use crate::{complaints::ComplaintScript, harness::spawn_app};
 use reqwest::StatusCode;
-use shared::test_support::auth::{header_for, CALLERS};
+use shared::test_support::{
+    auth::{header_for, CALLERS},
+    Matrix,
+};
 
 /// The customer of `ComplaintScript::create`.
 const CUSTOMER: &str = "customer-42";
@@ -45,17 +48,18 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             [403, 403, 403, 403, 200, 401],
         ),
     ];
-    let mut wrong = Vec::new();
+    let mut matrix = Matrix::default();
     for (path, expect) in &rows {
         for (column, caller) in CALLERS.iter().enumerate() {
             let header = header_for(caller, CUSTOMER, "agent-001");
             let (status, body) = app.get_as(path, Some(&header)).await;
-            if status.as_u16() != expect[column] {
-                wrong.push(format!(
-                    "GET {path} as {caller}: expected {}, got {status} {body}",
-                    expect[column]
-                ));
-            }
+            matrix.check(
+                &format!("GET {path}"),
+                caller,
+                expect[column],
+                status,
+                &body,
+            );
         }
     }
     // The one POST route: redrive.
@@ -73,17 +77,15 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             .unwrap()
             .status();
         let expected = [403, 403, 403, 403, 200, 401][column];
-        if status.as_u16() != expected {
-            wrong.push(format!(
-                "POST redrive as {caller}: expected {expected}, got {status}"
-            ));
-        }
+        matrix.check(
+            "POST redrive",
+            caller,
+            expected,
+            status,
+            &serde_json::Value::Null,
+        );
     }
-    assert!(
-        wrong.is_empty(),
-        "the matrix is not what the service does:\n{}",
-        wrong.join("\n")
-    );
+    matrix.assert_holds();
     app.stop().await;
 }
 

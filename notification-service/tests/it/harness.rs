@@ -9,17 +9,11 @@ use notification_service::{
 };
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::test_support::SmtpServer;
 use shared::{
     event::{exchanges, Envelope},
-    messaging::{Broker, Handler, HandlerError, Publisher, QueueSpec, Topology},
-    test_support::{self, eventually, TestVhost},
+    test_support::{self, eventually, EventTap, Reply, Running, SmtpServer, StandIn, TestVhost},
 };
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use std::time::Duration;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -29,11 +23,9 @@ pub struct TestApp {
     pub smtp: SmtpServer,
     /// Every event published on `notifications.events` and `monitoring.events`, in arrival order.
     pub published: EventTap,
-    publisher: Publisher,
-    shutdown: CancellationToken,
-    running: tokio::task::JoinHandle<anyhow::Result<()>>,
-    tap_tracker: TaskTracker,
-    tap_broker: Broker,
+    /// Publishes complaint events as complaint-service would.
+    publisher: StandIn,
+    running: Running,
 }
 
 pub struct Options {
@@ -69,12 +61,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let vhost = TestVhost::create().await;
 
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
     config.agents.seed_file = seed_file();
@@ -98,47 +88,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     config.delivery.breaker = options.breaker;
 
     let app = App::build(config).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let app_broker = app.broker().clone();
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run(shutdown.clone()));
-    assert!(
-        app_broker.wait_ready(WAIT).await,
-        "the service connects to RabbitMQ"
-    );
+    let (port, broker) = (app.port(), app.broker().clone());
+    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let address = running.address.clone();
 
-    // A queue of the test's own on the service's exchanges, declared before anything is published.
-    let tap = QueueSpec::new("test.notification-events")
-        .bind(exchanges::NOTIFICATIONS, "#")
-        .bind(exchanges::MONITORING, "#");
-    let tap_settings = test_support::broker(&vhost, "notification-tests");
-    let tap_broker = Broker::start(
-        tap_settings.clone(),
-        Topology::new(tap_settings.retry.clone()).with_queue(tap),
-    );
-    assert!(
-        tap_broker.wait_ready(WAIT).await,
-        "the test connects to RabbitMQ"
-    );
-    let published = EventTap::default();
-    let tap_tracker = TaskTracker::new();
-    tap_broker.spawn_consumer(
-        "test.notification-events",
-        published.clone(),
-        &tap_tracker,
-        shutdown.clone(),
-    );
+    // A queue of the test's own on the service's exchanges, bound before anything is published.
+    let published =
+        EventTap::bind_to_all(&vhost, &[exchanges::NOTIFICATIONS, exchanges::MONITORING]).await;
+    let publisher = StandIn::new(&vhost, "notification-tests").await;
 
     TestApp {
         address,
-        client: shared::test_support::auth::client(),
+        client: test_support::auth::client(),
         smtp,
         published,
-        publisher: tap_broker.publisher(),
-        shutdown,
+        publisher,
         running,
-        tap_tracker,
-        tap_broker,
     }
 }
 
@@ -157,10 +122,7 @@ pub fn seed_file() -> String {
 impl TestApp {
     /// Publishes a complaint event as complaint-service's relay would.
     pub async fn publish(&self, event: &Envelope) {
-        self.publisher
-            .publish(event)
-            .await
-            .expect("the complaint event is published");
+        self.publisher.publish_one(event).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -173,10 +135,8 @@ impl TestApp {
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        let response = request.send().await.expect("the service answers");
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        (status, body)
+        let reply = Reply::send(request).await;
+        (reply.status, reply.body)
     }
 
     /// The notification history of a complaint, newest first.
@@ -207,66 +167,7 @@ impl TestApp {
 
     /// Stops the service as a signal would, and checks that it stops cleanly and promptly.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        let stopped = tokio::time::timeout(WAIT, self.running)
-            .await
-            .expect("the service stops within the wait");
-        stopped
-            .expect("the service task does not panic")
-            .expect("the service stops without error");
-        self.tap_tracker.close();
-        self.tap_tracker.wait().await;
-        self.tap_broker.close().await;
-    }
-}
-
-/// Collects the events of the test's queue.
-#[derive(Clone, Default)]
-pub struct EventTap {
-    events: Arc<Mutex<Vec<Envelope>>>,
-}
-
-impl Handler for EventTap {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        self.events.lock().unwrap().push(event.clone());
-        Ok(())
-    }
-}
-
-impl EventTap {
-    pub fn all(&self) -> Vec<Envelope> {
-        self.events.lock().unwrap().clone()
-    }
-
-    /// Events of `event_type` matching `predicate` on their data.
-    pub fn matching(&self, event_type: &str, predicate: impl Fn(&Value) -> bool) -> Vec<Envelope> {
-        self.all()
-            .into_iter()
-            .filter(|e| e.event_type == event_type && predicate(&e.event_data))
-            .collect()
-    }
-
-    /// Waits for an event of `event_type` whose data matches `predicate`.
-    pub async fn wait_for(&self, event_type: &str, predicate: impl Fn(&Value) -> bool) -> Envelope {
-        let predicate = &predicate;
-        eventually(&format!("a {event_type}"), WAIT, || async move {
-            self.matching(event_type, predicate).into_iter().next()
-        })
-        .await
-    }
-
-    /// Waits for `count` events of `event_type` whose data matches `predicate`.
-    pub async fn wait_for_count(
-        &self,
-        event_type: &str,
-        count: usize,
-        predicate: impl Fn(&Value) -> bool,
-    ) -> Vec<Envelope> {
-        let predicate = &predicate;
-        eventually(&format!("{count} {event_type}"), WAIT, || async move {
-            let found = self.matching(event_type, predicate);
-            (found.len() >= count).then_some(found)
-        })
-        .await
+        self.running.stop().await;
+        self.publisher.close().await;
     }
 }

@@ -49,14 +49,19 @@ pub fn client() -> reqwest::Client {
 
 /// An HTTP client that sends `token` on every request, unless the request sets its own.
 pub fn client_with(token: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .default_headers(headers_with(token))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The default headers of a client acting with `token`: its `Authorization`.
+pub fn headers_with(token: &str) -> reqwest::header::HeaderMap {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Ok(value) = reqwest::header::HeaderValue::from_str(&bearer(token)) {
         headers.insert(reqwest::header::AUTHORIZATION, value);
     }
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap_or_default()
+    headers
 }
 
 /// The columns of an authorization matrix: each role, then no token at all.

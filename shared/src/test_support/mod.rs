@@ -1,21 +1,39 @@
-//! What integration tests share: unique names so tests never share state, a fresh RabbitMQ
-//! vhost per test, settings pointing at the local servers, and polling for eventual effects.
-//! Servers are found through the same variables as the services (`DATABASE_URL`, …).
+//! What the tests of every crate share, one file per purpose: unique names so tests never
+//! share state, settings for the local servers, a fresh RabbitMQ vhost per test, polling for
+//! eventual effects, the reply of an HTTP call, event taps, a publisher standing in for the
+//! other services, event fixtures, tokens and a real SMTP server. Servers are found through
+//! the same variables as the services (`DATABASE_URL`, …). What differs per service (building
+//! its `App`) stays in that service's `tests/it/harness.rs`.
 
 pub mod auth;
+pub mod events;
+mod matrix;
 mod metrics;
+mod pages;
+mod publisher;
 mod rabbit;
+mod reply;
+mod running;
+mod settings;
 mod smtp;
+mod tap;
 
+pub use matrix::Matrix;
 pub use metrics::{metrics_grown, metrics_with, Scrape};
-pub use rabbit::{test_user, TestVhost};
+pub use pages::all_pages;
+pub use publisher::StandIn;
+pub use rabbit::{private_queue, test_user, TestVhost};
+pub use reply::{with_headers, Reply};
+pub use running::Running;
+pub use settings::{broker, database, http, mongo_url, quorum_broker, redis_prefix, redis_url};
 pub use smtp::{ReceivedMail, SmtpServer};
+pub use tap::{Delivered, EventTap};
 
-use crate::{
-    messaging::{BrokerSettings, RetryPolicy, WorkQueueType},
-    postgres::DatabaseSettings,
-};
 use std::{future::Future, time::Duration};
+
+/// How long the shared helpers wait for an eventual effect (generous: two cores run the
+/// services, the servers and the tests).
+pub const WAIT: Duration = Duration::from_secs(30);
 
 pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -25,47 +43,6 @@ pub fn env_or(name: &str, default: &str) -> String {
 pub fn unique(prefix: &str) -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{prefix}{}", &id[..12])
-}
-
-/// A fresh schema (`test_…`) in the local database.
-pub fn database() -> DatabaseSettings {
-    DatabaseSettings {
-        url: env_or(
-            "DATABASE_URL",
-            "postgres://postgres:postgres@127.0.0.1:5432/complaints",
-        ),
-        schema: unique("test_"),
-        max_connections: 5,
-        ..DatabaseSettings::default()
-    }
-}
-
-/// Broker settings for `vhost`, with retry delays short enough for a test to watch, and
-/// classic work queues (see [`WorkQueueType`]); [`quorum_broker`] keeps the production type.
-pub fn broker(vhost: &TestVhost, service: &str) -> BrokerSettings {
-    BrokerSettings {
-        work_queue_type: WorkQueueType::Classic,
-        ..quorum_broker(vhost, service)
-    }
-}
-
-/// [`broker`] with quorum work queues, as deployed. A service of the suite connects as its own
-/// broker user, with its production permissions; any other name as the management user.
-pub fn quorum_broker(vhost: &TestVhost, service: &str) -> BrokerSettings {
-    BrokerSettings {
-        url: vhost
-            .amqp_url_as(service)
-            .unwrap_or_else(|| vhost.amqp_url.clone()),
-        service_name: service.to_owned(),
-        publish_timeout: Duration::from_secs(5),
-        reconnect_max_delay: Duration::from_millis(500),
-        retry: RetryPolicy {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(2),
-            max_attempts: 3,
-        },
-        ..BrokerSettings::default()
-    }
 }
 
 /// Polls `probe` every 50 ms until it returns `Some`, or panics after `timeout` saying `what`.

@@ -202,49 +202,70 @@ impl TestVhost {
         routing_key: &str,
         no_ack: bool,
     ) -> (lapin::Connection, lapin::Consumer) {
-        use lapin::{
-            options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
-            types::FieldTable,
-            Connection, ConnectionProperties,
-        };
-        let connection = Connection::connect(&self.amqp_url, ConnectionProperties::default())
-            .await
-            .expect("connect to RabbitMQ");
+        self.tap_all(&[(exchange, routing_key)], no_ack).await
+    }
+
+    /// [`TestVhost::tap`] with one queue bound to several `(exchange, routing_key)` pairs, so
+    /// that what arrives from all of them keeps the order the broker routed it in.
+    pub async fn tap_all(
+        &self,
+        bindings: &[(&str, &str)],
+        no_ack: bool,
+    ) -> (lapin::Connection, lapin::Consumer) {
+        let connection =
+            lapin::Connection::connect(&self.amqp_url, lapin::ConnectionProperties::default())
+                .await
+                .expect("connect to RabbitMQ");
         let channel = connection.create_channel().await.expect("a channel");
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("declare the tap queue");
-        channel
-            .queue_bind(
-                queue.name().as_str().into(),
-                exchange.into(),
-                routing_key.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind the tap queue");
-        let consumer = channel
-            .basic_consume(
-                queue.name().as_str().into(),
-                "tap".into(),
-                BasicConsumeOptions {
-                    no_ack,
-                    ..BasicConsumeOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume the tap queue");
+        let (queue, consumer) = private_queue(&channel, no_ack).await;
+        for (exchange, routing_key) in bindings {
+            channel
+                .queue_bind(
+                    queue.as_str().into(),
+                    (*exchange).into(),
+                    (*routing_key).into(),
+                    lapin::options::QueueBindOptions::default(),
+                    lapin::types::FieldTable::default(),
+                )
+                .await
+                .expect("bind the tap queue");
+        }
         (connection, consumer)
     }
+}
+
+/// A queue of the test's own on `channel` (exclusive: deleted with its connection), named by
+/// the broker, and a consumer on it (acks are the caller's, unless it consumes with `no_ack`):
+/// a tap, or the reply queue of a request.
+pub async fn private_queue(channel: &lapin::Channel, no_ack: bool) -> (String, lapin::Consumer) {
+    use lapin::{
+        options::{BasicConsumeOptions, QueueDeclareOptions},
+        types::FieldTable,
+    };
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("declare a queue of the test's own");
+    let name = queue.name().as_str().to_owned();
+    let consumer = channel
+        .basic_consume(
+            name.as_str().into(),
+            "test".into(),
+            BasicConsumeOptions {
+                no_ack,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume the queue of the test's own");
+    (name, consumer)
 }

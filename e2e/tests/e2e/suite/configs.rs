@@ -34,11 +34,10 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = POLL;
@@ -56,11 +55,10 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         RetrySettings,
     };
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -94,11 +92,10 @@ pub fn seed_file() -> String {
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -108,15 +105,14 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
     let mut config = Config {
-        auth: shared::test_support::auth::settings(),
+        auth: test_support::auth::settings(),
+        http: test_support::http(),
         ..Config::default()
     };
-    config.http.host = "127.0.0.1".into();
-    config.http.port = 0;
-    config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
+    config.mongo.url = test_support::mongo_url();
     config.mongo.database = test_support::unique("test_");
-    config.redis.url = test_support::env_or("REDIS_URL", "redis://127.0.0.1:6379");
-    config.redis.stream_prefix = format!("{}:", test_support::unique("test:"));
+    config.redis.url = test_support::redis_url();
+    config.redis.stream_prefix = test_support::redis_prefix();
     // Keep the service's own batching (bigger than the others'): it is what ingestion is
     // tuned for, and the propagation figures should reflect it.
     config.broker = shared::messaging::BrokerSettings {

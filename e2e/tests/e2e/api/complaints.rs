@@ -111,7 +111,7 @@ impl Suite {
         let reply = self
             .get(&self.complaints, &format!("/api/complaints/{id}"))
             .await;
-        (reply.status != StatusCode::NOT_FOUND).then(|| reply.json("the complaint"))
+        (reply.status != StatusCode::NOT_FOUND).then(|| reply.expect_json("the complaint"))
     }
 
     /// The complaint once the read model has reached `version` (also when a saga, not a
@@ -179,13 +179,13 @@ impl Suite {
     pub async fn sagas(&self, id: &str) -> Vec<Saga> {
         self.get(&self.complaints, &format!("/api/complaints/{id}/sagas"))
             .await
-            .json("the sagas of a complaint")
+            .expect_json("the sagas of a complaint")
     }
 
     pub async fn saga(&self, saga_id: &str) -> Saga {
         self.get(&self.complaints, &format!("/api/sagas/{saga_id}"))
             .await
-            .json("a saga")
+            .expect_json("a saga")
     }
 
     /// Waits until the complaint's saga of `kind` has `status`; returns it.

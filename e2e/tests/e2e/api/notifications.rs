@@ -76,7 +76,7 @@ impl Suite {
                     &format!("/api/notifications?{filter}&limit=500{before}"),
                 )
                 .await
-                .json("the notification history");
+                .expect_json("the notification history");
             items.extend(page.items);
             match page.next_before {
                 Some(next) => before = format!("&before={next}"),
@@ -104,7 +104,7 @@ impl Suite {
         let list: AgentList = self
             .get(&self.notifications, "/api/agents")
             .await
-            .json("the agent directory");
+            .expect_json("the agent directory");
         list.items
     }
 

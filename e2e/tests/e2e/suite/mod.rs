@@ -70,7 +70,10 @@ impl Suite {
             audit,
             event_store,
             http: reqwest::Client::builder()
-                .default_headers(operator_headers())
+                // Every role (`test-operator`), as the harnesses' clients.
+                .default_headers(test_support::auth::headers_with(
+                    &test_support::auth::operator_token(),
+                ))
                 .timeout(WAIT)
                 .build()
                 .expect("an HTTP client"),
@@ -96,14 +99,4 @@ impl Suite {
             .await;
         info["messages"].as_u64().unwrap_or(0)
     }
-}
-
-/// The suite's client acts with every role (`test-operator`), as the harnesses do.
-fn operator_headers() -> reqwest::header::HeaderMap {
-    let mut headers = reqwest::header::HeaderMap::new();
-    let token = shared::test_support::auth::operator_token();
-    if let Ok(value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(reqwest::header::AUTHORIZATION, value);
-    }
-    headers
 }

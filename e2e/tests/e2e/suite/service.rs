@@ -2,13 +2,7 @@
 //! token, stopped as a shutdown signal would stop it, and started again later on the same
 //! schema, database and vhost (what it missed meanwhile waits in its queues).
 
-use shared::messaging::Broker;
-use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
-/// How long a service gets to connect, or to stop.
-const STARTUP: Duration = Duration::from_secs(30);
+use shared::test_support::Running;
 
 /// What a service is started from; kept so that it can be started again identically.
 #[derive(Clone)]
@@ -28,12 +22,6 @@ impl ServiceConfig {
             Self::EventStore(_) => event_store_service::config::SERVICE,
         }
     }
-}
-
-struct Running {
-    address: String,
-    shutdown: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
 }
 
 pub struct Service {
@@ -65,64 +53,45 @@ impl Service {
     /// to RabbitMQ.
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "{} is already running", self.name());
-        let shutdown = CancellationToken::new();
         let name = self.name();
-        let (port, broker, task) = match &self.config {
+        let built = |e: anyhow::Error| -> ! { panic!("{name} builds: {e:#}") };
+        let running = match &self.config {
             ServiceConfig::Complaints(config) => {
                 let app = complaint_service::app::App::build((**config).clone())
                     .await
-                    .unwrap_or_else(|e| panic!("{name} builds: {e:#}"));
-                let broker = app.broker().clone();
-                (app.port(), broker, tokio::spawn(app.run(shutdown.clone())))
+                    .unwrap_or_else(|e| built(e));
+                let (port, broker) = (app.port(), app.broker().clone());
+                Running::start(name, port, &broker, |shutdown| app.run(shutdown)).await
             }
             ServiceConfig::Notifications(config) => {
                 let app = notification_service::app::App::build((**config).clone())
                     .await
-                    .unwrap_or_else(|e| panic!("{name} builds: {e:#}"));
-                let broker = app.broker().clone();
-                (app.port(), broker, tokio::spawn(app.run(shutdown.clone())))
+                    .unwrap_or_else(|e| built(e));
+                let (port, broker) = (app.port(), app.broker().clone());
+                Running::start(name, port, &broker, |shutdown| app.run(shutdown)).await
             }
             ServiceConfig::Audit(config) => {
                 let app = audit_service::app::App::build((**config).clone())
                     .await
-                    .unwrap_or_else(|e| panic!("{name} builds: {e:#}"));
-                let broker = app.broker().clone();
-                (app.port(), broker, tokio::spawn(app.run(shutdown.clone())))
+                    .unwrap_or_else(|e| built(e));
+                let (port, broker) = (app.port(), app.broker().clone());
+                Running::start(name, port, &broker, |shutdown| app.run(shutdown)).await
             }
             ServiceConfig::EventStore(config) => {
                 let app = event_store_service::app::App::build((**config).clone())
                     .await
-                    .unwrap_or_else(|e| panic!("{name} builds: {e:#}"));
-                let broker = app.broker().clone();
-                (app.port(), broker, tokio::spawn(app.run(shutdown.clone())))
+                    .unwrap_or_else(|e| built(e));
+                let (port, broker) = (app.port(), app.broker().clone());
+                Running::start(name, port, &broker, |shutdown| app.run(shutdown)).await
             }
         };
-        connected(name, &broker).await;
-        self.running = Some(Running {
-            address: format!("http://127.0.0.1:{port}"),
-            shutdown,
-            task,
-        });
+        self.running = Some(running);
     }
 
     /// Stops the service as a shutdown signal would, and checks that it stops cleanly.
     pub async fn stop(&mut self) {
-        let Some(running) = self.running.take() else {
-            return;
-        };
-        running.shutdown.cancel();
-        let name = self.name();
-        tokio::time::timeout(STARTUP + STARTUP, running.task)
-            .await
-            .unwrap_or_else(|_| panic!("{name} stops within a minute"))
-            .unwrap_or_else(|e| panic!("{name} does not panic: {e}"))
-            .unwrap_or_else(|e| panic!("{name} stops cleanly: {e:#}"));
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
     }
-}
-
-async fn connected(name: &str, broker: &Broker) {
-    assert!(
-        broker.wait_ready(STARTUP).await,
-        "{name} connects to RabbitMQ"
-    );
 }

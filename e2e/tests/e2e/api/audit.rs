@@ -63,7 +63,7 @@ impl Suite {
     pub async fn verify_chain(&self) -> Verification {
         self.get(&self.audit, "/api/audit/verify")
             .await
-            .json("the chain's verification")
+            .expect_json("the chain's verification")
     }
 
     async fn audit_pages(&self, path: &str) -> Vec<AuditEntry> {
@@ -74,7 +74,7 @@ impl Suite {
             if reply.status == StatusCode::NOT_FOUND && cursor.is_empty() {
                 return entries;
             }
-            let page: Page = reply.json("a page of the audit trail");
+            let page: Page = reply.expect_json("a page of the audit trail");
             entries.extend(page.entries);
             match page.next_cursor {
                 Some(next) => cursor = format!("&cursor={next}"),

@@ -63,7 +63,7 @@ impl Suite {
             if reply.status == StatusCode::NOT_FOUND && from == 1 {
                 return events;
             }
-            let page: StreamPage = reply.json("a stream page");
+            let page: StreamPage = reply.expect_json("a stream page");
             events.extend(page.events);
             match page.next_from_version {
                 Some(next) => from = next,
@@ -96,7 +96,7 @@ impl Suite {
                     &format!("/api/events/all?{query}&after={after}&limit=1000"),
                 )
                 .await
-                .json("a page of the log");
+                .expect_json("a page of the log");
             events.extend(page.events);
             after = page.next_after;
             if !page.has_more {
@@ -136,6 +136,6 @@ impl Suite {
     pub async fn rebuilt_state(&self, id: &str) -> RebuiltState {
         self.get(&self.event_store, &format!("/api/events/state/{id}"))
             .await
-            .json("the rebuilt state")
+            .expect_json("the rebuilt state")
     }
 }
