@@ -6,13 +6,12 @@
 use crate::{
     harness::{spawn_app_with, TestApp, WAIT},
     sagas::{notification, published, publisher_for, reply, saga_reaches},
-    tap::EventTap,
 };
 use complaint_service::saga;
 use serde_json::{json, Value};
 use shared::{
-    event::{Envelope, EventType},
-    test_support::eventually,
+    event::{exchanges, Envelope, EventType},
+    test_support::{eventually, EventTap},
 };
 
 /// The dead letter of `event` in the saga keeper's DLQ, once it is there.
@@ -53,7 +52,7 @@ fn saga_step(saga: &Value, name: &str) -> Value {
 #[tokio::test]
 async fn a_sent_notification_of_an_unknown_step_is_dead_lettered_and_the_saga_still_waits() {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let id = app.created(1).await;
     let created = published(&tap, &id, EventType::ComplaintCreated).await;
@@ -64,7 +63,7 @@ async fn a_sent_notification_of_an_unknown_step_is_dead_lettered_and_the_saga_st
         EventType::NotificationSent,
         notification("sideways", "complainant", &id),
     );
-    notifier.publisher().publish(&sideways).await.unwrap();
+    notifier.publish_one(&sideways).await;
     let letter = dead_letter_of(&app, &sideways).await;
     assert_refused(&letter, "step: unknown variant `sideways`");
     let saga = saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "RUNNING").await;
@@ -78,7 +77,7 @@ async fn a_sent_notification_of_an_unknown_step_is_dead_lettered_and_the_saga_st
         EventType::NotificationSent,
         notification("acknowledgement", "complainant", &id),
     );
-    notifier.publisher().publish(&sent).await.unwrap();
+    notifier.publish_one(&sent).await;
     saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
     notifier.close().await;
     app.stop().await;
@@ -87,7 +86,7 @@ async fn a_sent_notification_of_an_unknown_step_is_dead_lettered_and_the_saga_st
 #[tokio::test]
 async fn a_failed_notification_without_its_reason_is_dead_lettered_and_nothing_is_compensated() {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let id = app.created(2).await;
     let assigned_version = app
@@ -101,7 +100,7 @@ async fn a_failed_notification_without_its_reason_is_dead_lettered_and_nothing_i
         EventType::NotificationFailed,
         notification("assignment", "assignee", &id),
     );
-    notifier.publisher().publish(&no_reason).await.unwrap();
+    notifier.publish_one(&no_reason).await;
     let letter = dead_letter_of(&app, &no_reason).await;
     assert_refused(&letter, "missing field `reason`");
 
@@ -125,7 +124,7 @@ async fn a_failed_notification_without_its_reason_is_dead_lettered_and_nothing_i
 async fn compensation_answers_without_their_complaint_are_dead_lettered_and_their_steps_stay_pending(
 ) {
     let app = spawn_app_with(|_| {}).await;
-    let tap = EventTap::bind(&app.vhost).await;
+    let tap = EventTap::bind_to(&app.vhost, exchanges::COMPLAINTS).await;
     let notifier = publisher_for(&app, "notification-service").await;
     let auditor = publisher_for(&app, "audit-service").await;
     let id = app.created(3).await;
@@ -138,27 +137,19 @@ async fn compensation_answers_without_their_complaint_are_dead_lettered_and_thei
         EventType::NotificationFailed,
         json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
     );
-    notifier.publisher().publish(&failed).await.unwrap();
+    notifier.publish_one(&failed).await;
     let required = published(&tap, &id, EventType::ComplaintCompensationRequired).await;
     saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATING").await;
 
     let retracted_of_nothing = reply(&required, EventType::NotificationCompensation, json!({}));
-    notifier
-        .publisher()
-        .publish(&retracted_of_nothing)
-        .await
-        .unwrap();
+    notifier.publish_one(&retracted_of_nothing).await;
     let mut audited_as_number = reply(
         &required,
         EventType::AuditCompensation,
         json!({ "complaintId": 3 }),
     );
     audited_as_number.aggregate_type = "AuditCompensation".into();
-    auditor
-        .publisher()
-        .publish(&audited_as_number)
-        .await
-        .unwrap();
+    auditor.publish_one(&audited_as_number).await;
 
     let letter = dead_letter_of(&app, &retracted_of_nothing).await;
     assert_refused(&letter, "missing field `complaintId`");
@@ -178,14 +169,14 @@ async fn compensation_answers_without_their_complaint_are_dead_lettered_and_thei
         EventType::NotificationCompensation,
         json!({ "complaintId": id }),
     );
-    notifier.publisher().publish(&retracted).await.unwrap();
+    notifier.publish_one(&retracted).await;
     let mut audited = reply(
         &required,
         EventType::AuditCompensation,
         json!({ "complaintId": id }),
     );
     audited.aggregate_type = "AuditCompensation".into();
-    auditor.publisher().publish(&audited).await.unwrap();
+    auditor.publish_one(&audited).await;
     saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATED").await;
     notifier.close().await;
     auditor.close().await;
