@@ -28,8 +28,10 @@
 //! `unordered` inserts a reader could see position 10 before 9 is written. Deriving the next
 //! position from the data avoids both without transactions, which the stand-in lacks.
 //!
-//! The ingestion queue has a single active consumer, so one appender writes at a time; the
-//! unique `position` index makes a second one safe, not fast.
+//! Within one instance the appender is behind a mutex, so its partitions' batches append one
+//! after the other; several instances (partitioned ingestion, ARCHITECTURE.md "Scaling") each
+//! append on their own, and the unique `position` index turns their races into the retry
+//! above: safe, not faster.
 
 use super::{shapes, EventDocument, EventStore};
 use crate::metrics;
