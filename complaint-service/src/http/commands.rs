@@ -3,8 +3,8 @@
 //! `minVersion` or pass as `If-Match`.
 
 use axum::{
-    extract::State,
-    http::{header, HeaderValue, StatusCode},
+    extract::{FromRequestParts, State},
+    http::{header, request::Parts, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use shared::{
@@ -27,15 +27,24 @@ use crate::{
     error::ServiceError,
 };
 
-/// The caller acts: the token's `sub` is the events' `userId`, its roles are checked.
-fn context(
-    correlation: CorrelationId,
-    headers: CommandHeaders,
-    principal: Principal,
-) -> CommandContext {
-    CommandContext::new(correlation.0)
-        .by(principal)
-        .expecting(headers.expected_version)
+/// Who asks and on what terms, read off the request by every command route: the token's
+/// principal (its `sub` is the events' `userId`, its roles are checked), the correlation id,
+/// and `If-Match` as the version the command expects.
+pub struct Asked(CommandContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Asked {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(correlation) = CorrelationId::from_request_parts(parts, state).await;
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let headers = CommandHeaders::from_request_parts(parts, state).await?;
+        Ok(Asked(
+            CommandContext::new(correlation.0)
+                .by(principal)
+                .expecting(headers.expected_version),
+        ))
+    }
 }
 
 /// The answer to a command that was carried out.
@@ -69,9 +78,7 @@ fn accepted(status: StatusCode, result: &CommandResult) -> Response {
     ))]
 pub async fn create(
     State(state): State<ApiState>,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     Json(request): Json<CreateComplaintRequest>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +90,6 @@ pub async fn create(
         None => None,
     };
     let command = request.into_command().map_err(ServiceError::from)?;
-    let context = context(correlation, command_headers, principal);
     let (result, replayed) = match state.commands.create(command, &context, key).await? {
         Created::New(result) => (result, false),
         Created::Replayed(result) => (result, true),
@@ -104,13 +110,10 @@ pub async fn create(
 async fn transition(
     state: &ApiState,
     id: Uuid,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    context: &CommandContext,
     command: Command,
 ) -> Result<Response, ApiError> {
-    let context = context(correlation, command_headers, principal);
-    let result = state.commands.execute(id, command, &context).await?;
+    let result = state.commands.execute(id, command, context).await?;
     Ok(accepted(StatusCode::OK, &result))
 }
 
@@ -126,13 +129,11 @@ async fn transition(
 pub async fn assign(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     Json(request): Json<AssignRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, principal, command_headers, command).await
+    transition(&state, id, &context, command).await
 }
 
 /// The assignee starts working on it (ASSIGNED → IN_PROGRESS). The body may be empty.
@@ -147,20 +148,10 @@ pub async fn assign(
 pub async fn process(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(
-        &state,
-        id,
-        correlation,
-        principal,
-        command_headers,
-        Command::Process,
-    )
-    .await
+    transition(&state, id, &context, Command::Process).await
 }
 
 /// Records the resolution (IN_PROGRESS → RESOLVED).
@@ -175,13 +166,11 @@ pub async fn process(
 pub async fn resolve(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     Json(request): Json<ResolveRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, principal, command_headers, command).await
+    transition(&state, id, &context, command).await
 }
 
 /// Closes a resolved complaint (RESOLVED → CLOSED). The body may be empty.
@@ -196,20 +185,10 @@ pub async fn resolve(
 pub async fn close(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     _body: OptionalJson<EmptyRequest>,
 ) -> Result<Response, ApiError> {
-    transition(
-        &state,
-        id,
-        correlation,
-        principal,
-        command_headers,
-        Command::Close,
-    )
-    .await
+    transition(&state, id, &context, Command::Close).await
 }
 
 /// Reopens a resolved or closed complaint within the reopen window (back to its assignee,
@@ -225,13 +204,11 @@ pub async fn close(
 pub async fn reopen(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     Json(request): Json<ReopenRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, principal, command_headers, command).await
+    transition(&state, id, &context, command).await
 }
 
 /// Changes the priority (not once CLOSED); the SLA deadline follows.
@@ -246,13 +223,11 @@ pub async fn reopen(
 pub async fn change_priority(
     State(state): State<ApiState>,
     ComplaintId(id): ComplaintId,
-    correlation: CorrelationId,
-    principal: Principal,
-    command_headers: CommandHeaders,
+    Asked(context): Asked,
     Json(request): Json<ChangePriorityRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command().map_err(ServiceError::from)?;
-    transition(&state, id, correlation, principal, command_headers, command).await
+    transition(&state, id, &context, command).await
 }
 
 /// The headers of the transition routes, for the OpenAPI document.
