@@ -218,12 +218,7 @@ impl SagaKeeper {
             .collect();
         let first_time = shared::inbox::first_times(&mut tx, QUEUE, &handled).await?;
 
-        let mut batch = Batch {
-            sagas,
-            pending: Pending::default(),
-            timers: TimerMoves::default(),
-            now,
-        };
+        let mut batch = Batch::new(sagas, now);
         for (index, (item, event)) in incoming.into_iter().zip(events).enumerate() {
             let first_time = first_time.contains(&event.event_id);
             match item {
@@ -289,40 +284,34 @@ impl SagaKeeper {
         event: &Envelope,
         complaint_event: &ComplaintEvent,
     ) -> Result<(), KeeperError> {
-        let Batch {
-            sagas,
-            pending,
-            now,
-            ..
-        } = batch;
-        let now = *now;
+        let now = batch.now;
         if let Some(kind) = policy::kind_started_by(event_type) {
             // A saga already there for this trigger (a redelivery whose inbox entry was
             // purged) is left as it is.
-            if sagas.answering(event.event_id).is_none() {
+            if batch.sagas.answering(event.event_id).is_none() {
                 let agent = match complaint_event {
                     ComplaintEvent::Assigned(assigned) => Some(assigned.agent_id.to_string()),
                     _ => None,
                 };
                 let started = policy::start(kind, event, agent, now, self.step_timeout);
                 let (saga, announced) = numbered(started, event.event_id, now);
-                sagas.start(saga);
-                pending.announced.extend(announced);
-                pending.started.push(kind);
+                batch.sagas.start(saga);
+                batch.pending.announced.extend(announced);
+                batch.pending.started.push(kind);
             }
         }
         if let ComplaintEvent::CompensationRequired(_) = complaint_event {
-            let compensating = match sagas.compensating(&event.aggregate_id) {
+            let compensating = match batch.sagas.compensating(&event.aggregate_id) {
                 Some(saga) => Some(saga.clone()),
                 // Read apart (and locked); one this batch already holds is in the branch above.
                 None => store::compensating(tx, &event.aggregate_id)
                     .await?
-                    .filter(|saga| !sagas.holds(saga.saga_id)),
+                    .filter(|saga| !batch.sagas.holds(saga.saga_id)),
             };
             if let Some(saga) = compensating {
                 let next =
                     policy::compensation_started(&saga, event.event_id, now, self.step_timeout);
-                record(sagas, pending, &saga, next, event.event_id, now);
+                batch.record(&saga, next, event.event_id);
             }
         }
         Ok(())
@@ -337,23 +326,17 @@ impl SagaKeeper {
         reply: &Reply,
         first_time: bool,
     ) -> Option<(Saga, Compensation)> {
-        let Batch {
-            sagas,
-            pending,
-            now,
-            ..
-        } = batch;
-        let now = *now;
-        let saga = sagas.answering(cause)?.clone();
+        let now = batch.now;
+        let saga = batch.sagas.answering(cause)?.clone();
         let mut current = saga.clone();
         let mut compensation = None;
         if first_time {
             if let Some(next) = policy::on_reply(&saga, reply, now) {
                 compensation = next.compensate.clone();
-                current = record(sagas, pending, &saga, next, event.event_id, now);
+                current = batch.record(&saga, next, event.event_id);
             } else if let Some(late) = policy::on_late_reply(&saga, reply, now) {
                 // The saga failed before this answer came: kept for a retry.
-                sagas.put(late.clone());
+                batch.sagas.put(late.clone());
                 current = late;
             }
         }
@@ -389,21 +372,15 @@ impl SagaKeeper {
             Err(other) => return Err(other.into()),
         };
         let mut tx = self.pool.begin().await?;
-        let mut pending = Pending::default();
-        let mut sagas = WorkingSet::lock(&mut tx, &[saga.trigger_event_id]).await?;
-        if let Some(locked) = sagas.answering(saga.trigger_event_id).cloned() {
+        let sagas = WorkingSet::lock(&mut tx, &[saga.trigger_event_id]).await?;
+        let mut batch = Batch::new(sagas, now);
+        if let Some(locked) = batch.sagas.answering(saga.trigger_event_id).cloned() {
             if locked.status == SagaStatus::Compensating && locked.compensation_event_id.is_none() {
                 let next = policy::compensation_refused(&locked, &refused, now);
-                record(
-                    &mut sagas,
-                    &mut pending,
-                    &locked,
-                    next,
-                    failure.event_id,
-                    now,
-                );
+                batch.record(&locked, next, failure.event_id);
             }
         }
+        let Batch { sagas, pending, .. } = batch;
         sagas.save(&mut tx).await??;
         shared::outbox::enqueue(&mut tx, &pending.announced).await?;
         tx.commit().await?;
@@ -444,23 +421,27 @@ impl SagaKeeper {
     }
 }
 
-/// Moves a saga to `next` (replacing `before`) in the batch; its announcements go out with the
-/// transaction's outbox insert. Returns the new saga.
-fn record(
-    sagas: &mut WorkingSet,
-    pending: &mut Pending,
-    before: &Saga,
-    next: Transition,
-    cause: Uuid,
-    now: DateTime<Utc>,
-) -> Saga {
-    let (saga, announced) = numbered(next, cause, now);
-    sagas.put(saga.clone());
-    pending.announced.extend(announced);
-    if saga.status.is_final() && !before.status.is_final() {
-        pending.finished.push(saga.clone());
+impl Batch {
+    fn new(sagas: WorkingSet, now: DateTime<Utc>) -> Batch {
+        Batch {
+            sagas,
+            pending: Pending::default(),
+            timers: TimerMoves::default(),
+            now,
+        }
     }
-    saga
+
+    /// Moves a saga to `next` (replacing `before`); its announcements go out with the
+    /// transaction's outbox insert. Returns the new saga.
+    fn record(&mut self, before: &Saga, next: Transition, cause: Uuid) -> Saga {
+        let (saga, announced) = numbered(next, cause, self.now);
+        self.sagas.put(saga.clone());
+        self.pending.announced.extend(announced);
+        if saga.status.is_final() && !before.status.is_final() {
+            self.pending.finished.push(saga.clone());
+        }
+        saga
+    }
 }
 
 /// The transition's saga and its announcements as envelopes, numbered in the saga's own
