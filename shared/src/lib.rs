@@ -2,6 +2,7 @@
 //! envelope and catalogue, messaging on RabbitMQ, configuration, telemetry and HTTP basics.
 
 pub mod auth;
+pub mod backoff;
 pub mod complaint;
 pub mod config;
 pub mod event;
