@@ -13,6 +13,7 @@ pub mod messaging;
 pub mod monitoring;
 pub mod outbox;
 pub mod postgres;
+pub mod service;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;

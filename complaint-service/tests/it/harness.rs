@@ -51,10 +51,8 @@ impl Reply {
 }
 
 pub fn test_config(vhost: &TestVhost) -> Config {
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();

@@ -38,10 +38,8 @@ pub struct Servers {
 impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
-        let mut config = Config {
-            auth: shared::test_support::auth::settings(),
-            ..Config::default()
-        };
+        let mut config = Config::default();
+        config.auth = shared::test_support::auth::settings();
         config.http.host = "127.0.0.1".into();
         config.http.port = 0;
         config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");

@@ -68,11 +68,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let smtp = SmtpServer::start(options.flaky_failures).await;
     let vhost = TestVhost::create().await;
 
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = test_support::database();

@@ -33,10 +33,8 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -55,10 +53,8 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         delivery::{SmtpSettings, SmtpTls, TransportKind},
         RetrySettings,
     };
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -93,10 +89,8 @@ pub fn seed_file() -> String {
 
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.database = fresh_schema(config.database.max_connections);
@@ -107,10 +101,8 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
 
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: shared::test_support::auth::settings(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
     config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
