@@ -57,9 +57,9 @@ impl Reply {
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
     config.relay.poll_interval = Duration::from_millis(200);

@@ -15,9 +15,9 @@ async fn an_app_whose_port_is_taken_fails_to_build_and_leaves_no_consumer_behind
         .await
         .expect("a free port");
     let mut config = Config::default();
-    config.auth = test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = taken.local_addr().expect("an address").port();
+    config.auth = test_support::auth::settings();
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
 

@@ -52,9 +52,9 @@ impl Reply {
 
 pub fn test_config(vhost: &TestVhost) -> Config {
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = test_support::database();
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = Duration::from_millis(200);

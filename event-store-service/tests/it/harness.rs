@@ -39,9 +39,9 @@ impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
         let mut config = Config::default();
-        config.auth = shared::test_support::auth::settings();
         config.http.host = "127.0.0.1".into();
         config.http.port = 0;
+        config.auth = shared::test_support::auth::settings();
         config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
         config.mongo.database = test_support::unique("test_");
         config.redis.url = test_support::env_or("REDIS_URL", "redis://127.0.0.1:6379");

@@ -69,9 +69,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let vhost = TestVhost::create().await;
 
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
     config.agents.seed_file = seed_file();

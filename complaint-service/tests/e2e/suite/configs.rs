@@ -34,9 +34,9 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = POLL;
@@ -54,9 +54,9 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         RetrySettings,
     };
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -90,9 +90,9 @@ pub fn seed_file() -> String {
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -102,9 +102,9 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
     let mut config = Config::default();
-    config.auth = shared::test_support::auth::settings();
     config.http.host = "127.0.0.1".into();
     config.http.port = 0;
+    config.auth = shared::test_support::auth::settings();
     config.mongo.url = test_support::env_or("MONGODB_URL", "mongodb://127.0.0.1:27017");
     config.mongo.database = test_support::unique("test_");
     config.redis.url = test_support::env_or("REDIS_URL", "redis://127.0.0.1:6379");
