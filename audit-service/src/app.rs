@@ -20,6 +20,7 @@ impl Assemble for Config {
     async fn assemble(self) -> anyhow::Result<Parts> {
         let pool = shared::postgres::connect(&self.database).await?;
         sqlx::migrate!("../migrations/audit").run(&pool).await?;
+        shared::outbox::require_table(&pool).await?;
         let topology = Topology::new(self.broker.retry.clone())
             .with_queue(QueueSpec::new(QUEUE).bind_all_domain_events());
         let broker = Broker::start(self.broker.clone(), topology);

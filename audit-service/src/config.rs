@@ -44,10 +44,4 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::service::load(&[("DATABASE_URL", "database.url")])
-    }
-}
-
-shared::service_settings!(Config);
+shared::service_settings!(Config, [("DATABASE_URL", "database.url")]);

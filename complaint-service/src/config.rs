@@ -45,13 +45,7 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::service::load(&[("DATABASE_URL", "database.url")])
-    }
-}
-
-shared::service_settings!(Config);
+shared::service_settings!(Config, [("DATABASE_URL", "database.url")]);
 
 /// The read side: the projector that keeps the views, and how long a read may wait for it.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -117,10 +117,7 @@ impl Default for RedisSettings {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::service::load(&[("MONGODB_URL", "mongo.url"), ("REDIS_URL", "redis.url")])
-    }
-}
-
-shared::service_settings!(Config);
+shared::service_settings!(
+    Config,
+    [("MONGODB_URL", "mongo.url"), ("REDIS_URL", "redis.url")]
+);

@@ -27,6 +27,8 @@ impl Assemble for Config {
         sqlx::migrate!("../migrations/notification")
             .run(&pool)
             .await?;
+        shared::outbox::require_table(&pool).await?;
+        shared::inbox::require_table(&pool).await?;
         load_directory(&pool, &self.agents).await?;
         let transport = Arc::new(AnyTransport::build(&self.delivery)?);
         let circuit = Circuit::new(

@@ -50,21 +50,18 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::service::load(&[
-            ("DATABASE_URL", "database.url"),
-            ("AGENTS_SEED_FILE", "agents.seed_file"),
-            ("MAIL_TRANSPORT", "delivery.transport"),
-            ("MAIL_FROM", "delivery.from"),
-            ("MAIL_DIR", "delivery.file_dir"),
-            ("SMTP_HOST", "delivery.smtp.host"),
-            ("SMTP_PORT", "delivery.smtp.port"),
-            ("SMTP_TLS", "delivery.smtp.tls"),
-            ("SMTP_USERNAME", "delivery.smtp.username"),
-            ("SMTP_PASSWORD", "delivery.smtp.password"),
-        ])
-    }
-}
-
-shared::service_settings!(Config);
+shared::service_settings!(
+    Config,
+    [
+        ("DATABASE_URL", "database.url"),
+        ("AGENTS_SEED_FILE", "agents.seed_file"),
+        ("MAIL_TRANSPORT", "delivery.transport"),
+        ("MAIL_FROM", "delivery.from"),
+        ("MAIL_DIR", "delivery.file_dir"),
+        ("SMTP_HOST", "delivery.smtp.host"),
+        ("SMTP_PORT", "delivery.smtp.port"),
+        ("SMTP_TLS", "delivery.smtp.tls"),
+        ("SMTP_USERNAME", "delivery.smtp.username"),
+        ("SMTP_PASSWORD", "delivery.smtp.password"),
+    ]
+);

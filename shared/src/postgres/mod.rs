@@ -1,11 +1,14 @@
 //! PostgreSQL pools: one schema per service (and per test), created on first connect, a
 //! `statement_timeout` on every connection, so no query holds a connection and a CPU without
 //! bound, and plans made for each statement's parameters; which errors mean "unavailable, try
-//! again"; and the NOTIFY wake-ups of background loops.
+//! again"; the NOTIFY wake-ups of background loops; and the start-up check of the tables
+//! shared code needs.
 
+mod schema;
 mod unavailable;
 mod wakeups;
 
+pub use schema::{require_columns, SchemaError};
 pub use unavailable::is_unavailable;
 pub use wakeups::Wakeups;
 

@@ -42,12 +42,25 @@ impl Default for ServiceSettings {
     }
 }
 
-/// Lets a service's `Config`, whose `service` field holds its [`ServiceSettings`], read the
-/// common sections as its own (`config.http`, `config.broker.retry`…), as harnesses and
-/// services did before the sections moved here.
+/// Makes a struct with a `service: ServiceSettings` field a service's config: it reads the
+/// common sections as its own (`config.http`, `config.broker.retry`…, as harnesses and
+/// services did before the sections moved here), and `Config::load()` reads it from the
+/// environment with the service's own conventional variables (`DATABASE_URL`, …) besides
+/// those of every service.
+///
+/// ```ignore
+/// shared::service_settings!(Config, [("DATABASE_URL", "database.url")]);
+/// ```
 #[macro_export]
 macro_rules! service_settings {
-    ($config:ty) => {
+    ($config:ty, [$(($name:literal, $path:literal)),* $(,)?]) => {
+        impl $config {
+            /// Defaults, then `APP_CONFIG_FILE`, then the environment (`shared::config`).
+            pub fn load() -> Result<Self, $crate::config::ConfigError> {
+                $crate::service::load(&[$(($name, $path)),*])
+            }
+        }
+
         impl ::std::ops::Deref for $config {
             type Target = $crate::service::ServiceSettings;
             fn deref(&self) -> &Self::Target {

@@ -8,6 +8,7 @@ mod messaging;
 mod monitoring;
 mod outbox;
 mod plans;
+mod schema;
 mod statement_timeout;
 mod unavailable;
 mod wakeups;
