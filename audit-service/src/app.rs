@@ -18,9 +18,8 @@ pub type App = shared::service::App<Config>;
 
 impl Assemble for Config {
     async fn assemble(self) -> anyhow::Result<Parts> {
-        let pool = shared::postgres::connect(&self.database).await?;
-        sqlx::migrate!("../migrations/audit").run(&pool).await?;
-        shared::outbox::require_table(&pool).await?;
+        let migrations = sqlx::migrate!("../migrations/audit");
+        let pool = shared::postgres::connect_migrated(&self.database, migrations).await?;
         let topology = Topology::new(self.broker.retry.clone())
             .with_queue(QueueSpec::new(QUEUE).bind_all_domain_events());
         let broker = Broker::start(self.broker.clone(), topology);

@@ -89,9 +89,6 @@ pub async fn rebuild_projections(config: Config) -> anyhow::Result<Rebuilt> {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<PgPool> {
-    let pool = shared::postgres::connect(&config.database).await?;
-    sqlx::migrate!("../migrations/complaint").run(&pool).await?;
-    shared::outbox::require_table(&pool).await?;
-    shared::inbox::require_table(&pool).await?;
-    Ok(pool)
+    let migrations = sqlx::migrate!("../migrations/complaint");
+    shared::postgres::connect_migrated(&config.database, migrations).await
 }

@@ -23,12 +23,8 @@ pub type App = shared::service::App<Config>;
 
 impl Assemble for Config {
     async fn assemble(self) -> anyhow::Result<Parts> {
-        let pool = shared::postgres::connect(&self.database).await?;
-        sqlx::migrate!("../migrations/notification")
-            .run(&pool)
-            .await?;
-        shared::outbox::require_table(&pool).await?;
-        shared::inbox::require_table(&pool).await?;
+        let migrations = sqlx::migrate!("../migrations/notification");
+        let pool = shared::postgres::connect_migrated(&self.database, migrations).await?;
         load_directory(&pool, &self.agents).await?;
         let transport = Arc::new(AnyTransport::build(&self.delivery)?);
         let circuit = Circuit::new(

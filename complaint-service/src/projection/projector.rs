@@ -75,11 +75,7 @@ impl Projector {
         signals: ProjectionSignals,
         background: &Background,
     ) {
-        if !settings.enabled {
-            tracing::warn!("the projector is disabled by configuration");
-            return;
-        }
-        let wake = signals.wake.clone();
+        let (enabled, wake) = (settings.enabled, signals.wake.clone());
         let projector = Projector {
             pool: pool.clone(),
             settings,
@@ -87,6 +83,7 @@ impl Projector {
             retry: FIRST_RETRY,
         };
         Poller::new("projector", pool, CHANNEL_SQL)
+            .enabled(enabled)
             .also_woken_by(wake)
             .spawn(projector, background);
     }

@@ -37,6 +37,7 @@ pub struct Poller {
     pool: PgPool,
     channel_sql: &'static str,
     also_woken_by: Option<Arc<Notify>>,
+    enabled: bool,
 }
 
 impl Poller {
@@ -48,7 +49,14 @@ impl Poller {
             pool,
             channel_sql,
             also_woken_by: None,
+            enabled: true,
         }
+    }
+
+    /// `false` (a setting, in tests that need the work left undone) starts nothing.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
     }
 
     /// Also runs a round when `wake` is notified (work committed by this process).
@@ -59,6 +67,10 @@ impl Poller {
 
     /// Starts the loop; it stops when the service stops, after the round in hand.
     pub fn spawn<W: Worker>(self, worker: W, background: &Background) {
+        if !self.enabled {
+            tracing::warn!(worker = self.name, "disabled by configuration");
+            return;
+        }
         background
             .tracker
             .spawn(self.run(worker, background.shutdown.clone()));

@@ -64,17 +64,16 @@ impl Relay {
         settings: RelaySettings,
         background: &Background,
     ) {
-        if !settings.enabled {
-            tracing::warn!("the outbox relay is disabled by configuration");
-            return;
-        }
+        let enabled = settings.enabled;
         let relay = Relay {
             pool: pool.clone(),
             publisher,
             settings,
             cleanup_at: Instant::now(),
         };
-        Poller::new("outbox relay", pool, CHANNEL_SQL).spawn(relay, background);
+        Poller::new("outbox relay", pool, CHANNEL_SQL)
+            .enabled(enabled)
+            .spawn(relay, background);
     }
 
     /// Publishes the oldest unpublished rows; returns how many.

@@ -89,3 +89,17 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         ]))
         .await
 }
+
+/// The pool of a service that publishes through the outbox and dedupes through the inbox: its
+/// schema's `migrations` applied, then the tables shared code needs checked (see
+/// [`require_columns`]).
+pub async fn connect_migrated(
+    settings: &DatabaseSettings,
+    migrations: sqlx::migrate::Migrator,
+) -> anyhow::Result<PgPool> {
+    let pool = connect(settings).await?;
+    migrations.run(&pool).await?;
+    crate::outbox::require_table(&pool).await?;
+    crate::inbox::require_table(&pool).await?;
+    Ok(pool)
+}
