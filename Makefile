@@ -32,8 +32,8 @@ infra: ## install/start PostgreSQL, Redis, RabbitMQ, the MongoDB stand-in; write
 env: ## print the connection settings as export lines
 	@bash scripts/infra-up.sh --print-env
 
-up: ## infra, release build, start the four services (ports 3005-3008)
-	@bash scripts/up.sh
+up: ## infra, release build, start the four services (ports 3005-3008; INSTANCES=2 adds 3105-3108)
+	@INSTANCES=$(or $(INSTANCES),1) bash scripts/up.sh
 
 down: ## stop the services (infrastructure keeps running)
 	@bash scripts/down.sh

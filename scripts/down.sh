@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the services that scripts/up.sh started. The infrastructure keeps running; with
+# Stop the services that scripts/up.sh started (every instance). The infrastructure keeps running; with
 # --infra also stop the MongoDB stand-in (nx-27017) that scripts/infra-up.sh started.
 # PostgreSQL, Redis and RabbitMQ are the machine's own servers and are never stopped here.
 set -euo pipefail
@@ -14,9 +14,13 @@ case ${1:-} in
 esac
 
 stopped=0
+# Every instance scripts/up.sh started: <service>.pid, and <service>.<k>.pid with INSTANCES > 1.
 for svc in "${SERVICES[@]}"; do
-  if pid_alive "$PID_DIR/$svc.pid" "/release/$svc"; then stopped=$((stopped + 1)); fi
-  stop_pidfile "$PID_DIR/$svc.pid" "$svc" "/release/$svc"
+  for pidfile in "$PID_DIR/$svc.pid" "$PID_DIR/$svc".*.pid; do
+    [[ -e $pidfile ]] || continue
+    if pid_alive "$pidfile" "/release/$svc"; then stopped=$((stopped + 1)); fi
+    stop_pidfile "$pidfile" "$svc" "/release/$svc"
+  done
 done
 ((stopped)) || say "no service was running"
 

@@ -22,11 +22,9 @@
 //! the saga hears that the audit trail has done its part).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::json;
 use shared::{
     complaint::{ComplaintEvent, DecodeError},
-    event::{Envelope, EventType, Metadata},
+    event::{audit::AuditCompensation, to_data, Envelope, EventType, Metadata},
 };
 use uuid::Uuid;
 
@@ -84,14 +82,8 @@ pub struct CompensationMark {
     pub compensated_at: DateTime<Utc>,
 }
 
-/// An entry newly marked compensated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MarkedEntry {
-    pub sequence: i64,
-    pub event_id: Uuid,
-    pub event_type: String,
-}
+/// An entry newly marked compensated, as AUDIT_COMPENSATION lists it.
+pub use shared::event::audit::CompensatedEntry as MarkedEntry;
 
 /// The AUDIT_COMPENSATION announcing `marked`, the `version`-th one for `request`.
 pub fn announcement(
@@ -107,13 +99,13 @@ pub fn announcement(
         EventType::AuditCompensation,
         request.event_id.to_string(),
         AGGREGATE_TYPE,
-        json!({
-            "compensationEventId": request.event_id,
-            "complaintId": request.complaint_id,
-            "agentId": request.agent_id,
-            "reason": request.reason,
-            "failedStep": request.failed_step,
-            "compensatedEntries": marked,
+        to_data(&AuditCompensation {
+            compensation_event_id: request.event_id,
+            complaint_id: request.complaint_id.clone(),
+            agent_id: request.agent_id.clone(),
+            reason: request.reason.clone(),
+            failed_step: request.failed_step.clone(),
+            compensated_entries: marked.to_vec(),
         }),
         metadata,
     )
@@ -122,6 +114,7 @@ pub fn announcement(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn now() -> DateTime<Utc> {
         "2024-05-01T10:00:00Z".parse().unwrap()

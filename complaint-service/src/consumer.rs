@@ -32,9 +32,15 @@ use crate::{
     saga::{self, consumer::SagaKeeper, timers::Clocks},
 };
 
-/// The work queues of this service.
+/// The work queues of this service. The saga keeper's queue is split into the broker's
+/// partitions by complaint; the command queue is not: its messages come from clients, which
+/// set no aggregate id header for a partition exchange to hash, so it keeps one queue with a
+/// single active consumer (ARCHITECTURE.md, "Scaling").
 pub fn queues() -> Vec<QueueSpec> {
-    vec![saga::consumer::queue(), command_messages::queue()]
+    vec![
+        saga::consumer::queue(),
+        command_messages::queue().unpartitioned(),
+    ]
 }
 
 /// What handlers may use.

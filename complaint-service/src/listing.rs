@@ -34,15 +34,15 @@ pub struct Cursor {
     pub id: Uuid,
 }
 
-/// `OPEN,assigned` → both; each name in any case.
-pub fn parse_list<T>(raw: Option<&str>) -> Result<Vec<T>, ValidationError>
-where
-    T: std::str::FromStr<Err = ValidationError>,
-{
+/// `OPEN,assigned` → both, each name read by `parse` (which takes any case).
+pub fn parse_list<T>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, ValidationError>,
+) -> Result<Vec<T>, ValidationError> {
     raw.map_or(Ok(Vec::new()), |raw| {
         raw.split(',')
             .filter(|part| !part.trim().is_empty())
-            .map(str::parse)
+            .map(parse)
             .collect()
     })
 }
@@ -135,10 +135,10 @@ mod tests {
 
     #[test]
     fn lists_of_statuses_parse_in_any_case() {
-        let statuses: Vec<Status> = parse_list(Some("open, IN_PROGRESS")).unwrap();
+        let statuses: Vec<Status> = parse_list(Some("open, IN_PROGRESS"), str::parse).unwrap();
         assert_eq!(statuses, [Status::Open, Status::InProgress]);
-        assert!(parse_list::<Status>(Some("DONE")).is_err());
-        assert!(parse_list::<Priority>(None).unwrap().is_empty());
+        assert!(parse_list::<Status>(Some("DONE"), str::parse).is_err());
+        assert!(parse_list::<Priority>(None, str::parse).unwrap().is_empty());
     }
 
     #[test]

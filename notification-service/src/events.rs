@@ -2,22 +2,22 @@
 //!
 //! - NOTIFICATION_SENT / NOTIFICATION_FAILED, one per notification when it reaches its end
 //!   (aggregateType `Notification`, aggregateId = the notification's id), with the data of
-//!   [`NotificationOutcome`]. complaint-service's sagas read `step` and `audience` from them.
+//!   [`NotificationOutcome`]. complaint-service's sagas read `step` and `audience` from them
+//!   (and `reason` from a failure).
 //! - NOTIFICATION_COMPENSATION, once per COMPLAINT_COMPENSATION_REQUIRED (aggregateId = that
 //!   event's id), with the data of [`NotificationCompensation`].
 //!
 //! Each is caused by a complaint event: same correlation id and user, causation id = the
 //! complaint event's id. Pure.
 
-use crate::{
-    config::SERVICE,
-    model::{Audience, Channel, Step},
-};
+use crate::config::SERVICE;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use shared::event::{Envelope, EventType, Metadata};
-use utoipa::ToSchema;
+use shared::event::{to_data, Envelope, EventType, Metadata};
 use uuid::Uuid;
+
+/// The payloads are the event contract's (`shared::event::notification`), which
+/// complaint-service's sagas read.
+pub use shared::event::notification::{NotificationCompensation, NotificationOutcome};
 
 pub const AGGREGATE_TYPE: &str = "Notification";
 
@@ -52,51 +52,6 @@ impl Cause {
     }
 }
 
-/// The data of NOTIFICATION_SENT and NOTIFICATION_FAILED.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationOutcome {
-    pub notification_id: Uuid,
-    pub complaint_id: String,
-    pub step: Step,
-    pub audience: Audience,
-    /// The e-mail address; for an agent the directory does not know, the agent's id.
-    pub recipient: String,
-    pub channel: Channel,
-    pub triggering_event_id: Uuid,
-    #[schema(example = "COMPLAINT_ASSIGNED")]
-    pub triggering_event_type: String,
-    /// Why it failed (NOTIFICATION_FAILED only), e.g. `unknown agent`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Delivery attempts made (0 when it failed before any, as for an unknown agent).
-    pub attempts: u32,
-    /// The agent the notification is about (the assignee), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-}
-
-/// The data of NOTIFICATION_COMPENSATION.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationCompensation {
-    pub complaint_id: String,
-    /// The step whose notifications were withdrawn.
-    pub step: Step,
-    /// As COMPLAINT_COMPENSATION_REQUIRED named it, e.g. `NOTIFY_ASSIGNEE`.
-    pub failed_step: String,
-    pub agent_id: String,
-    pub reason: String,
-    pub triggering_event_id: Uuid,
-    pub triggering_event_type: String,
-    /// Sent before the compensation: a retraction goes to their recipients.
-    pub retracted_notification_ids: Vec<Uuid>,
-    /// Still pending: cancelled, never sent.
-    pub cancelled_notification_ids: Vec<Uuid>,
-    /// The retraction messages (step `compensation`), each later SENT or FAILED.
-    pub retraction_notification_ids: Vec<Uuid>,
-}
-
 pub fn sent(outcome: &NotificationOutcome, cause: &Cause, now: DateTime<Utc>) -> Envelope {
     outcome_event(EventType::NotificationSent, outcome, cause, now)
 }
@@ -115,7 +70,7 @@ fn outcome_event(
         event_type,
         outcome.notification_id.to_string(),
         AGGREGATE_TYPE,
-        to_json(outcome),
+        to_data(outcome),
         cause.metadata(now),
     )
 }
@@ -129,19 +84,15 @@ pub fn compensation(
         EventType::NotificationCompensation,
         data.triggering_event_id.to_string(),
         AGGREGATE_TYPE,
-        to_json(data),
+        to_data(data),
         cause.metadata(now),
     )
-}
-
-fn to_json(data: &impl Serialize) -> serde_json::Value {
-    // Plain structs of strings, numbers and ids: serializing cannot fail.
-    serde_json::to_value(data).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Audience, Channel, Step};
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {

@@ -1,91 +1,16 @@
 //! The vocabulary of notifications: which saga step a notification serves, who it is for,
-//! how it travels and where it stands. Each is stored and published by its wire name.
+//! how it travels (the event contract's, re-exported) and where it stands, and the roles of
+//! the directory. Each is stored and published by its wire name.
 
-use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
 use utoipa::ToSchema;
 
-/// Defines a closed set of wire names with `as_str`, `Display` and `FromStr`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident, $case:tt { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = $case)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
+/// The step, audience and channel travel in NOTIFICATION_SENT / NOTIFICATION_FAILED: they are
+/// the event contract's, in `shared::event::notification`.
+pub use shared::event::notification::{Audience, Channel, Step};
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownName(s.to_owned()))
-            }
-        }
-    };
-}
-
-/// A stored name this build does not know (a row written by a newer version, or corruption).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown name `{0}`")]
-pub struct UnknownName(pub String);
-
-wire_enum!(
-    /// The saga step a notification serves; complaint-service's sagas read it from
-    /// NOTIFICATION_SENT / NOTIFICATION_FAILED.
-    Step, "lowercase" {
-        /// COMPLAINT_CREATED: receipt acknowledged to the complainant.
-        Acknowledgement => "acknowledgement",
-        /// COMPLAINT_ASSIGNED: the assignee and the complainant are told.
-        Assignment => "assignment",
-        /// COMPLAINT_ESCALATED: supervisors and the assignee are told.
-        Escalation => "escalation",
-        /// Any other change the complainant hears of (resolved, closed, reopened, reverted…).
-        Status => "status",
-        /// Retractions of what an undone step sent.
-        Compensation => "compensation",
-    }
-);
-
-wire_enum!(
-    /// Who a notification is for; it picks the template.
-    Audience, "lowercase" {
-        Complainant => "complainant",
-        Assignee => "assignee",
-        Supervisor => "supervisor",
-    }
-);
-
-wire_enum!(
-    /// How a notification travels. Only e-mail today; the SMTP, file and log transports are
-    /// three ways of delivering it.
-    Channel, "lowercase" {
-        Email => "email",
-    }
-);
-
-wire_enum!(
+shared::wire_enum!(
     /// Where a notification stands.
+    #[derive(ToSchema)]
     NotificationStatus, "SCREAMING_SNAKE_CASE" {
         /// Waiting for (another) delivery attempt.
         Pending => "PENDING",
@@ -97,8 +22,9 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+shared::wire_enum!(
     /// An agent's role in the directory.
+    #[derive(ToSchema)]
     Role, "SCREAMING_SNAKE_CASE" {
         Agent => "AGENT",
         Supervisor => "SUPERVISOR",

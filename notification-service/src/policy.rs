@@ -123,26 +123,12 @@ pub fn needs(event: &ComplaintEvent, complaint: Option<&ComplaintView>) -> Needs
         },
         ComplaintEvent::CompensationRequired(data) => Needs {
             retractable: Some((
-                compensated_step(&data.failed_step),
+                Step::undone_by(&data.failed_step),
                 data.agent_id.to_string(),
             )),
             ..Needs::default()
         },
         _ => Needs::default(),
-    }
-}
-
-/// The saga step a compensation undoes, from the failed step complaint-service names
-/// (`NOTIFY_ASSIGNEE`, …). A compensation is always about an assignment (it names the
-/// agent), so that is the default.
-pub fn compensated_step(failed_step: &str) -> Step {
-    let upper = failed_step.to_ascii_uppercase();
-    if upper.contains("ACKNOWLEDG") {
-        Step::Acknowledgement
-    } else if upper.contains("ESCALAT") {
-        Step::Escalation
-    } else {
-        Step::Assignment
     }
 }
 
@@ -275,7 +261,7 @@ fn compensation(event: &ComplaintEvent, facts: &Facts) -> Option<Compensation> {
             .collect()
     };
     Some(Compensation {
-        step: compensated_step(&data.failed_step),
+        step: Step::undone_by(&data.failed_step),
         failed_step: data.failed_step.clone(),
         agent_id: data.agent_id.to_string(),
         reason: data.reason.to_string(),
@@ -594,14 +580,6 @@ mod tests {
         let plan = plan("c-9", &event, &Facts::default()).unwrap();
         assert!(plan.notifications.is_empty());
         assert!(plan.compensation.is_some());
-    }
-
-    #[test]
-    fn failed_steps_map_to_the_steps_they_undo() {
-        assert_eq!(compensated_step("NOTIFY_ASSIGNEE"), Step::Assignment);
-        assert_eq!(compensated_step("assignment"), Step::Assignment);
-        assert_eq!(compensated_step("ACKNOWLEDGE"), Step::Acknowledgement);
-        assert_eq!(compensated_step("NOTIFY_ESCALATION"), Step::Escalation);
     }
 
     /// Every template renders with the values the policy gives its event, so no message

@@ -251,6 +251,41 @@ def table_scans(schemas: list[str]) -> dict[str, tuple[int, int, int]]:
 FRACTION = re.compile(r"\.(\d+)")
 
 
+def statement_counters() -> dict[str, tuple[int, float, str]] | None:
+    """queryid -> (calls, exec ms, query) from pg_stat_statements in this database; None if
+    the extension is not loaded (it needs shared_preload_libraries, a PostgreSQL setting)."""
+    out = psql("SELECT queryid, calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+               "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
+    if out is None:
+        return None
+    counters = {}
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            counters[parts[0]] = (int(parts[1]), float(parts[2]), parts[3])
+    return counters
+
+
+def statements_used(before, after, complaints: int) -> dict | None:
+    """Statements per complaint during the run, and the ones that cost most."""
+    if before is None or after is None or not complaints:
+        return None
+    used = []
+    for key, (calls, exec_ms, query) in after.items():
+        calls0, exec0, _ = before.get(key, (0, 0.0, query))
+        if calls > calls0:
+            used.append({"query": query, "calls": calls - calls0, "execMs": exec_ms - exec0})
+    used.sort(key=lambda u: -u["execMs"])
+    transactions = sum(u["calls"] for u in used if u["query"].strip().upper() == "BEGIN")
+    return {
+        "perComplaint": sum(u["calls"] for u in used) / complaints,
+        "transactionsPerComplaint": transactions / complaints,
+        "execMsPerComplaint": sum(u["execMs"] for u in used) / complaints,
+        "top": [dict(u, callsPerComplaint=u["calls"] / complaints, execMsPerComplaint=u["execMs"] / complaints)
+                for u in used[:10]],
+    }
+
+
 def instant(text: str | None) -> float | None:
     """Seconds since the epoch of an RFC 3339 timestamp (any number of fractional digits)."""
     if not text:
@@ -434,6 +469,7 @@ def main() -> int:
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     schemas = suite_schemas()
     scans_before = table_scans(schemas)
+    statements_before = statement_counters()
     cpu_before, machine_before = groups.snapshot(), machine_busy_ticks()
     children_before = os.times()
     say(f"{args.rate} creates/s for {args.seconds} s, {args.lifecycle_share:.0%} through the lifecycle (k6 log: {summary_file.with_suffix('.log')})")
@@ -465,6 +501,7 @@ def main() -> int:
     window_end = time.time()
     cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
     scans_after = table_scans(schemas)
+    statements_after = statement_counters()
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     backlog_left = management.queues()
 
@@ -543,6 +580,7 @@ def main() -> int:
             for table, after in sorted(scans_after.items())
         },
         "autovacuum": (psql("SHOW autovacuum") or "unknown").strip(),
+        "statements": statements_used(statements_before, statements_after, len(created)),
         "machineBusyCores": (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
         * os.cpu_count(),
     }
@@ -610,6 +648,15 @@ def render(r: dict) -> str:
         lines += ["", f"Sequential scans during the run (pg_stat_user_tables, the suite's schemas; PostgreSQL autovacuum {r['autovacuum']}): "
                   + (", ".join(f"`{t}` {v['seqScans']} reading {v['rowsRead']:,} rows" for t, v in scanned.items())
                      if scanned else "none.")]
+    statements = r.get("statements")
+    if statements:
+        lines += ["", f"PostgreSQL (pg_stat_statements, the whole database): {statements['perComplaint']:.1f} statements and "
+                  f"{statements['transactionsPerComplaint']:.1f} transactions per complaint, "
+                  f"{statements['execMsPerComplaint']:.2f} ms of execution per complaint. Costliest:", "",
+                  "| statement | calls per complaint | exec ms per complaint |", "|---|---|---|"]
+        for top in statements["top"]:
+            query = top["query"].replace("|", "\\|")
+            lines.append(f"| `{query}` | {top['callsPerComplaint']:.2f} | {top['execMsPerComplaint']:.3f} |")
     if r["errors"]:
         lines += ["", "Errors reading the views: " + "; ".join(r["errors"][:5])]
     return "\n".join(lines) + "\n"

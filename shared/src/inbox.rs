@@ -27,3 +27,26 @@ pub async fn first_time(
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
+
+/// Records that `consumer` handles each of `event_ids` now, in one statement; returns those it
+/// had not handled before (a batch's redelivered events are left out).
+pub async fn first_times(
+    tx: &mut PgConnection,
+    consumer: &str,
+    event_ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, sqlx::Error> {
+    if event_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let inserted: Vec<(Uuid,)> = sqlx::query_as(
+        "INSERT INTO processed_events (consumer, event_id)
+         SELECT $1, event_id FROM UNNEST($2::uuid[]) AS t(event_id)
+         ON CONFLICT DO NOTHING
+         RETURNING event_id",
+    )
+    .bind(consumer)
+    .bind(event_ids)
+    .fetch_all(tx)
+    .await?;
+    Ok(inserted.into_iter().map(|(id,)| id).collect())
+}

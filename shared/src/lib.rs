@@ -17,3 +17,4 @@ pub mod service;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod wire;

@@ -3,8 +3,8 @@
 //! One transaction per batch: lock the chain head (`SELECT … FOR UPDATE`, so writers in any
 //! number of instances append one after the other and the chain never forks), drop the events
 //! already recorded (the unique event id is the dedupe; under the lock no other writer can
-//! slip one in), take sequences, hash and link the new entries in order, insert them, move the
-//! head, lay compensation marks, commit. The consumer acks only after the commit.
+//! slip one in), number the new entries after the head's last sequence, hash and link them in
+//! order, insert them and move the head (one statement), lay compensation marks, commit. The consumer acks only after the commit.
 
 use super::{compensation, Store};
 use crate::{
@@ -48,33 +48,15 @@ impl Store {
         if fresh.is_empty() {
             return Ok(Recorded::default());
         }
-        let sequences: Vec<i64> = sqlx::query_scalar(
-            "SELECT nextval(pg_get_serial_sequence('audit_entries', 'sequence'))
-             FROM generate_series(1, $1) ORDER BY 1",
-        )
-        .bind(fresh.len() as i32)
-        .fetch_all(&mut *tx)
-        .await?;
+        // The head is locked, so the sequences after its last one are this batch's: gap-free,
+        // without a round trip to the column's sequence.
         let recorded_at = to_micros(now);
         let entries: Vec<EntryContent> = fresh
             .iter()
-            .zip(&sequences)
-            .map(|(event, &sequence)| EntryContent::from_envelope(event, sequence, recorded_at))
+            .zip(last_sequence + 1..)
+            .map(|(event, sequence)| EntryContent::from_envelope(event, sequence, recorded_at))
             .collect();
-        let head = insert_linked(&mut tx, &entries, previous).await?;
-
-        let last = sequences.last().copied().unwrap_or(last_sequence);
-        sqlx::query(
-            "UPDATE audit_chain_head
-             SET last_sequence = $1, chain_hash = $2, entries = entries + $3, updated_at = now()
-             WHERE singleton",
-        )
-        .bind(last)
-        .bind(head.as_slice())
-        .bind(entries.len() as i64)
-        .execute(&mut *tx)
-        .await?;
-
+        insert_linked(&mut tx, &entries, previous).await?;
         let marked = compensation::mark(&mut tx, &fresh, &entries, now).await?;
         tx.commit().await?;
         Ok(Recorded { entries, marked })
@@ -97,13 +79,13 @@ impl Store {
     }
 }
 
-/// Hashes and links `entries` after `previous` and inserts them in one statement; returns
-/// the new end of the chain.
+/// Hashes and links `entries` after `previous`, inserts them and moves the chain head to the
+/// last of them, in one statement.
 async fn insert_linked(
     tx: &mut sqlx::PgConnection,
     entries: &[EntryContent],
     mut previous: Digest,
-) -> Result<Digest, AuditError> {
+) -> Result<(), AuditError> {
     let mut content_hashes = Vec::with_capacity(entries.len());
     let mut chain_hashes = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -115,14 +97,21 @@ async fn insert_linked(
     let column = |f: fn(&EntryContent) -> String| entries.iter().map(f).collect::<Vec<_>>();
     let optional =
         |f: fn(&EntryContent) -> Option<String>| entries.iter().map(f).collect::<Vec<_>>();
+    let last_sequence = entries.last().map_or(0, |e| e.sequence);
     sqlx::query(
-        "INSERT INTO audit_entries (sequence, event_id, event_type, aggregate_type, aggregate_id,
-             aggregate_version, actor, service, correlation_id, causation_id, occurred_at,
-             recorded_at, payload, content_hash, chain_hash, hash_scheme)
-         SELECT entry.*, $16::smallint FROM UNNEST($1::bigint[], $2::uuid[], $3::text[],
-             $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[],
-             $10::text[], $11::timestamptz[], $12::timestamptz[], $13::jsonb[], $14::bytea[],
-             $15::bytea[]) AS entry",
+        "WITH inserted AS (
+             INSERT INTO audit_entries (sequence, event_id, event_type, aggregate_type,
+                 aggregate_id, aggregate_version, actor, service, correlation_id, causation_id,
+                 occurred_at, recorded_at, payload, content_hash, chain_hash, hash_scheme)
+             SELECT entry.*, $16::smallint FROM UNNEST($1::bigint[], $2::uuid[], $3::text[],
+                 $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[],
+                 $10::text[], $11::timestamptz[], $12::timestamptz[], $13::jsonb[], $14::bytea[],
+                 $15::bytea[]) AS entry
+             RETURNING 1)
+         UPDATE audit_chain_head
+         SET last_sequence = $17, chain_hash = $18,
+             entries = entries + (SELECT count(*) FROM inserted), updated_at = now()
+         WHERE singleton",
     )
     .bind(entries.iter().map(|e| e.sequence).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.event_id).collect::<Vec<_>>())
@@ -150,7 +139,9 @@ async fn insert_linked(
     .bind(content_hashes)
     .bind(chain_hashes)
     .bind(HashScheme::CURRENT.number())
+    .bind(last_sequence)
+    .bind(previous.to_vec())
     .execute(&mut *tx)
     .await?;
-    Ok(previous)
+    Ok(())
 }

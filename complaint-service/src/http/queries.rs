@@ -69,8 +69,8 @@ impl ListParams {
     fn parse(self) -> Result<(ListFilter, Option<Cursor>, u32), ServiceError> {
         let search = listing::parse_text("q", self.q.as_deref())?;
         let filter = ListFilter {
-            statuses: listing::parse_list(self.status.as_deref())?,
-            priorities: listing::parse_list(self.priority.as_deref())?,
+            statuses: listing::parse_list(self.status.as_deref(), str::parse)?,
+            priorities: listing::parse_list(self.priority.as_deref(), str::parse)?,
             category: listing::parse_text("category", self.category.as_deref())?,
             assignee: listing::parse_text("assignee", self.assignee.as_deref())?,
             customer: listing::parse_text("customer", self.customer.as_deref())?,

@@ -102,9 +102,9 @@ pub async fn list(
     Query(params): Query<SagaListParams>,
 ) -> Result<Json<SagaPage>, ApiError> {
     let filter = SagaFilter {
-        statuses: listing::parse_list::<SagaStatus>(params.status.as_deref())
+        statuses: listing::parse_list(params.status.as_deref(), SagaStatus::parse_filter)
             .map_err(ServiceError::from)?,
-        kinds: listing::parse_list::<SagaKind>(params.kind.as_deref())
+        kinds: listing::parse_list(params.kind.as_deref(), SagaKind::parse_filter)
             .map_err(ServiceError::from)?,
     };
     let cursor = params.cursor.as_deref().map(Cursor::decode).transpose()?;

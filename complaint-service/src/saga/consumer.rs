@@ -5,18 +5,21 @@
 //! done at most once, so a redelivery finishes what a crash interrupted and repeats nothing.
 //!
 //! The deliveries the consumer loop hands over together are kept in one transaction, in
-//! their order (so one complaint's events still apply in order), with one outbox insert for
-//! all their announcements: one commit per batch instead of one per message. An event that is
-//! refused before it wrote anything (a reply that came early) fails alone; a failure that
-//! aborts the transaction rolls the batch back, and its events are then kept one by one, so
-//! only the event at fault is retried or dead-lettered. Compensating commands run after the
-//! commit, each in its own transaction, as before.
+//! their order (so one complaint's events still apply in order): the sagas they touch are
+//! locked in one read, moved in memory ([`super::working_set`]), and written back with the
+//! batch's inbox entries, SLA timers and announcements in one statement per table: a few
+//! round trips per batch instead of three per event. An event that is refused before it
+//! wrote anything (undecodable, or a reply that came before its saga) fails alone; a failure
+//! that aborts the transaction rolls the batch back, and its events are then kept one by one,
+//! so only the event at fault is retried or dead-lettered. Compensating commands run after
+//! the commit, each in its own transaction.
 
 use super::{
     metrics,
     model::{Saga, SagaKind, SagaStatus},
     policy::{self, Announcement, Compensation, Reply, Transition},
     store,
+    working_set::{Raced, TimerMoves, WorkingSet},
 };
 use crate::{
     commands::{CommandContext, CommandService},
@@ -30,7 +33,7 @@ use shared::{
     messaging::{Handler, HandlerError, QueueSpec},
 };
 use sqlx::{PgConnection, PgPool};
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 use uuid::Uuid;
 
 pub const QUEUE: &str = "complaint-service.sagas";
@@ -74,6 +77,15 @@ impl Handler for SagaKeeper {
     }
 }
 
+/// What the events of one batch work on: the sagas, the announcements and the timers they
+/// move, and the time they are kept at.
+struct Batch {
+    sagas: WorkingSet,
+    pending: Pending,
+    timers: TimerMoves,
+    now: DateTime<Utc>,
+}
+
 /// What a batch's transaction does besides its own statements, carried to the commit.
 #[derive(Default)]
 struct Pending {
@@ -105,16 +117,16 @@ enum KeeperError {
     NotYet(String),
     #[error("undecodable complaint event: {0}")]
     Undecodable(#[from] shared::complaint::DecodeError),
+    #[error("undecodable reply: {0}")]
+    MalformedReply(#[from] shared::event::MalformedPayload),
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// A saga for the same trigger was stored meanwhile: the next try reads it.
+    #[error(transparent)]
+    Raced(#[from] Raced),
 }
 
 impl KeeperError {
-    /// Refused before the event wrote anything: the rest of its batch may commit.
-    fn wrote_nothing(&self) -> bool {
-        matches!(self, KeeperError::NotYet(_) | KeeperError::Undecodable(_))
-    }
-
     fn into_handler_error(self) -> HandlerError {
         if self.is_transient() {
             HandlerError::Transient(self.into())
@@ -130,6 +142,7 @@ impl KeeperError {
         matches!(
             self,
             KeeperError::NotYet(_)
+                | KeeperError::Raced(_)
                 | KeeperError::Service(
                     ServiceError::Database(_) | ServiceError::VersionConflict { .. }
                 )
@@ -145,142 +158,213 @@ impl From<sqlx::Error> for KeeperError {
 
 impl SagaKeeper {
     /// Keeps `events` in one transaction; one result per event, or the error that aborted the
-    /// transaction (nothing committed).
+    /// transaction (nothing committed). The sagas the batch touches are read once and written
+    /// once ([`WorkingSet`]); the events move them in order, so one complaint's events still
+    /// apply in order.
     async fn keep_together(
         &self,
         events: &[Envelope],
     ) -> Result<Vec<Result<(), HandlerError>>, KeeperError> {
-        let mut tx = self.pool.begin().await?;
-        let mut pending = Pending::default();
-        let mut results = Vec::with_capacity(events.len());
-        for (index, event) in events.iter().enumerate() {
-            match self.keep(&mut tx, event, &mut pending).await {
-                Ok(None) => results.push(Ok(())),
-                Ok(Some((saga, compensation))) => {
-                    pending.compensations.push((index, saga, compensation));
-                    results.push(Ok(()));
+        let now = now();
+        let mut results: Vec<Option<Result<(), HandlerError>>> = Vec::with_capacity(events.len());
+        let mut incoming = Vec::with_capacity(events.len());
+        for event in events {
+            match Incoming::read(event) {
+                Ok(item) => {
+                    results.push(None);
+                    incoming.push(item);
                 }
-                Err(error) if error.wrote_nothing() => {
-                    results.push(Err(error.into_handler_error()))
+                Err(error) => {
+                    results.push(Some(Err(error.into_handler_error())));
+                    incoming.push(Incoming::Ignored);
                 }
-                Err(error) => return Err(error),
             }
         }
+        let mut tx = self.pool.begin().await?;
+        let causes: Vec<Uuid> = incoming
+            .iter()
+            .zip(events)
+            .filter_map(|(item, event)| item.saga_key(event))
+            .collect();
+        let sagas = WorkingSet::lock(&mut tx, &causes).await?;
+        // A reply whose saga is neither stored nor started earlier in this batch came early:
+        // it writes nothing and is tried again shortly.
+        let mut started_here = HashSet::new();
+        for ((item, event), result) in incoming.iter_mut().zip(events).zip(&mut results) {
+            match item {
+                Incoming::Complaint { event_type, .. }
+                    if policy::kind_started_by(*event_type).is_some() =>
+                {
+                    started_here.insert(event.event_id);
+                }
+                Incoming::Reply { cause, reply }
+                    if sagas.answering(*cause).is_none() && !started_here.contains(cause) =>
+                {
+                    if policy::expects_a_saga(reply) {
+                        let early =
+                            KeeperError::NotYet(format!("{} caused by {cause}", event.event_type));
+                        *result = Some(Err(early.into_handler_error()));
+                    }
+                    *item = Incoming::Ignored; // a status notification, say: no saga waits for it
+                }
+                _ => {}
+            }
+        }
+        let handled: Vec<Uuid> = incoming
+            .iter()
+            .zip(events)
+            .filter(|(item, _)| !matches!(item, Incoming::Ignored))
+            .map(|(_, event)| event.event_id)
+            .collect();
+        let first_time = shared::inbox::first_times(&mut tx, QUEUE, &handled).await?;
+
+        let mut batch = Batch {
+            sagas,
+            pending: Pending::default(),
+            timers: TimerMoves::default(),
+            now,
+        };
+        for (index, (item, event)) in incoming.into_iter().zip(events).enumerate() {
+            let first_time = first_time.contains(&event.event_id);
+            match item {
+                Incoming::Ignored => {}
+                Incoming::Complaint { .. } if !first_time => {}
+                Incoming::Complaint {
+                    event_type,
+                    complaint_id,
+                    event: complaint_event,
+                } => {
+                    batch.timers.follow(complaint_id, &complaint_event);
+                    self.on_complaint_event(
+                        &mut tx,
+                        &mut batch,
+                        event_type,
+                        event,
+                        &complaint_event,
+                    )
+                    .await?;
+                }
+                Incoming::Reply { cause, reply } => {
+                    if let Some((saga, compensation)) =
+                        self.on_reply(&mut batch, event, cause, &reply, first_time)
+                    {
+                        batch
+                            .pending
+                            .compensations
+                            .push((index, saga, compensation));
+                    }
+                }
+            }
+        }
+        let Batch {
+            sagas,
+            pending,
+            timers,
+            ..
+        } = batch;
+        sagas.save(&mut tx).await??;
+        timers.save(&mut tx).await?;
         shared::outbox::enqueue(&mut tx, &pending.announced).await?;
         tx.commit().await?;
         pending.record_metrics();
+        let mut results: Vec<Result<(), HandlerError>> =
+            results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect();
         // After a crash between that commit and the commands below, the redelivered failure
         // finds the saga compensating with nothing asked yet, and asks again; each command
         // runs at most once per cause.
         for (index, saga, compensation) in &pending.compensations {
             let failure = &events[*index];
-            if let Err(error) = self.compensate(saga, compensation, failure, now()).await {
+            if let Err(error) = self.compensate(saga, compensation, failure, now).await {
                 results[*index] = Err(error.into_handler_error());
             }
         }
         Ok(results)
     }
 
-    /// One event inside the batch's transaction; says what to compensate after the commit.
-    async fn keep(
-        &self,
-        tx: &mut PgConnection,
-        event: &Envelope,
-        pending: &mut Pending,
-    ) -> Result<Option<(Saga, Compensation)>, KeeperError> {
-        let Some(event_type) = event.known_type() else {
-            return Ok(None); // a type this build does not know
-        };
-        if event_type.is_complaint_event() {
-            self.on_complaint_event(tx, event_type, event, pending)
-                .await?;
-            Ok(None)
-        } else {
-            self.on_reply(tx, event, pending).await
-        }
-    }
-
     async fn on_complaint_event(
         &self,
         tx: &mut PgConnection,
+        batch: &mut Batch,
         event_type: EventType,
         event: &Envelope,
-        pending: &mut Pending,
+        complaint_event: &ComplaintEvent,
     ) -> Result<(), KeeperError> {
-        let Some(complaint_event) = ComplaintEvent::from_envelope(event)? else {
-            return Ok(());
-        };
-        let Ok(complaint_id) = event.aggregate_id.parse::<Uuid>() else {
-            return Ok(()); // not one of ours
-        };
-        let now = now();
-        if !shared::inbox::first_time(tx, QUEUE, event.event_id).await? {
-            return Ok(());
-        }
-        move_timer(tx, complaint_id, &complaint_event).await?;
+        let Batch {
+            sagas,
+            pending,
+            now,
+            ..
+        } = batch;
+        let now = *now;
         if let Some(kind) = policy::kind_started_by(event_type) {
-            let agent = match &complaint_event {
-                ComplaintEvent::Assigned(assigned) => Some(assigned.agent_id.to_string()),
-                _ => None,
-            };
-            let started = policy::start(kind, event, agent, now, self.step_timeout);
-            let (saga, announced) = numbered(started, event.event_id, now);
-            if store::insert(tx, &saga).await? {
+            // A saga already there for this trigger (a redelivery whose inbox entry was
+            // purged) is left as it is.
+            if sagas.answering(event.event_id).is_none() {
+                let agent = match complaint_event {
+                    ComplaintEvent::Assigned(assigned) => Some(assigned.agent_id.to_string()),
+                    _ => None,
+                };
+                let started = policy::start(kind, event, agent, now, self.step_timeout);
+                let (saga, announced) = numbered(started, event.event_id, now);
+                sagas.start(saga);
                 pending.announced.extend(announced);
                 pending.started.push(kind);
             }
         }
         if let ComplaintEvent::CompensationRequired(_) = complaint_event {
-            if let Some(saga) = store::compensating(tx, &event.aggregate_id).await? {
+            let compensating = match sagas.compensating(&event.aggregate_id) {
+                Some(saga) => Some(saga.clone()),
+                // Read apart (and locked); one this batch already holds is in the branch above.
+                None => store::compensating(tx, &event.aggregate_id)
+                    .await?
+                    .filter(|saga| !sagas.holds(saga.saga_id)),
+            };
+            if let Some(saga) = compensating {
                 let next =
                     policy::compensation_started(&saga, event.event_id, now, self.step_timeout);
-                record(tx, pending, &saga, next, event.event_id, now).await?;
+                record(sagas, pending, &saga, next, event.event_id, now);
             }
         }
         Ok(())
     }
 
-    async fn on_reply(
+    /// A reply to a saga this batch holds; says what to compensate after the commit.
+    fn on_reply(
         &self,
-        tx: &mut PgConnection,
+        batch: &mut Batch,
         event: &Envelope,
-        pending: &mut Pending,
-    ) -> Result<Option<(Saga, Compensation)>, KeeperError> {
-        let Some((cause, reply)) = Reply::from_envelope(event) else {
-            return Ok(None);
-        };
-        let now = now();
-        let Some(saga) = store::awaiting(tx, cause).await? else {
-            return if expects_a_saga(&reply) {
-                Err(KeeperError::NotYet(format!(
-                    "{} caused by {cause}",
-                    event.event_type
-                )))
-            } else {
-                Ok(None) // a status notification, say: no saga waits for it
-            };
-        };
-        let first_time = shared::inbox::first_time(tx, QUEUE, event.event_id).await?;
+        cause: Uuid,
+        reply: &Reply,
+        first_time: bool,
+    ) -> Option<(Saga, Compensation)> {
+        let Batch {
+            sagas,
+            pending,
+            now,
+            ..
+        } = batch;
+        let now = *now;
+        let saga = sagas.answering(cause)?.clone();
         let mut current = saga.clone();
         let mut compensation = None;
         if first_time {
-            if let Some(next) = policy::on_reply(&saga, &reply, now) {
+            if let Some(next) = policy::on_reply(&saga, reply, now) {
                 compensation = next.compensate.clone();
-                current = record(tx, pending, &saga, next, event.event_id, now).await?;
-            } else if let Some(late) = policy::on_late_reply(&saga, &reply, now) {
+                current = record(sagas, pending, &saga, next, event.event_id, now);
+            } else if let Some(late) = policy::on_late_reply(&saga, reply, now) {
                 // The saga failed before this answer came: kept for a retry.
-                store::update(tx, &late).await?;
+                sagas.put(late.clone());
                 current = late;
             }
         }
-        if compensation.is_none() && awaits_its_compensation(&current, &reply) {
+        if compensation.is_none() && policy::awaits_its_compensation(&current, reply) {
             compensation = current.agent_id.clone().map(|agent_id| Compensation {
                 agent_id,
-                reason: failure_reason(&reply),
+                reason: failure_reason(reply),
                 failed_step: policy::NOTIFY_ASSIGNEE.to_owned(),
             });
         }
-        Ok(compensation.map(|compensation| (current, compensation)))
+        compensation.map(|compensation| (current, compensation))
     }
 
     /// COMPLAINT_COMPENSATION_REQUIRED then COMPLAINT_ASSIGNMENT_REVERTED, caused by the
@@ -306,12 +390,21 @@ impl SagaKeeper {
         };
         let mut tx = self.pool.begin().await?;
         let mut pending = Pending::default();
-        if let Some(locked) = store::awaiting(&mut tx, saga.trigger_event_id).await? {
+        let mut sagas = WorkingSet::lock(&mut tx, &[saga.trigger_event_id]).await?;
+        if let Some(locked) = sagas.answering(saga.trigger_event_id).cloned() {
             if locked.status == SagaStatus::Compensating && locked.compensation_event_id.is_none() {
                 let next = policy::compensation_refused(&locked, &refused, now);
-                record(&mut tx, &mut pending, &locked, next, failure.event_id, now).await?;
+                record(
+                    &mut sagas,
+                    &mut pending,
+                    &locked,
+                    next,
+                    failure.event_id,
+                    now,
+                );
             }
         }
+        sagas.save(&mut tx).await??;
         shared::outbox::enqueue(&mut tx, &pending.announced).await?;
         tx.commit().await?;
         pending.record_metrics();
@@ -351,23 +444,23 @@ impl SagaKeeper {
     }
 }
 
-/// Stores `next` (replacing `before`); its announcements go out with the transaction's outbox
-/// insert. Returns the stored saga.
-async fn record(
-    tx: &mut PgConnection,
+/// Moves a saga to `next` (replacing `before`) in the batch; its announcements go out with the
+/// transaction's outbox insert. Returns the new saga.
+fn record(
+    sagas: &mut WorkingSet,
     pending: &mut Pending,
     before: &Saga,
     next: Transition,
     cause: Uuid,
     now: DateTime<Utc>,
-) -> Result<Saga, KeeperError> {
+) -> Saga {
     let (saga, announced) = numbered(next, cause, now);
-    store::update(tx, &saga).await?;
+    sagas.put(saga.clone());
     pending.announced.extend(announced);
     if saga.status.is_final() && !before.status.is_final() {
         pending.finished.push(saga.clone());
     }
-    Ok(saga)
+    saga
 }
 
 /// The transition's saga and its announcements as envelopes, numbered in the saga's own
@@ -389,25 +482,71 @@ pub(super) fn numbered(
     (saga, envelopes)
 }
 
-/// Keeps the SLA timer in step with the complaint: armed at its deadline while unresolved.
-async fn move_timer(
-    tx: &mut PgConnection,
-    complaint_id: Uuid,
-    event: &ComplaintEvent,
-) -> Result<(), sqlx::Error> {
-    let deadline = match event {
-        ComplaintEvent::Created(e) => Some(e.sla_deadline),
-        ComplaintEvent::PriorityChanged(e) => Some(e.sla_deadline),
-        ComplaintEvent::Escalated(e) => Some(e.sla_deadline),
-        ComplaintEvent::Reopened(e) => Some(e.sla_deadline),
-        ComplaintEvent::Resolved(_) | ComplaintEvent::Closed(_) => {
-            return store::disarm_timer(tx, complaint_id).await;
+/// What one delivery is to the saga keeper, read before the batch's transaction begins.
+enum Incoming {
+    /// Nothing for the sagas: a type they do not follow, not a complaint of ours, or a reply
+    /// no saga waits for.
+    Ignored,
+    Complaint {
+        event_type: EventType,
+        complaint_id: Uuid,
+        event: ComplaintEvent,
+    },
+    Reply {
+        /// The event it answers.
+        cause: Uuid,
+        reply: Reply,
+    },
+}
+
+impl Incoming {
+    fn read(event: &Envelope) -> Result<Incoming, KeeperError> {
+        let Some(event_type) = event.known_type() else {
+            return Ok(Incoming::Ignored); // a type this build does not know
+        };
+        if !event_type.is_complaint_event() {
+            return Ok(match Reply::from_envelope(event)? {
+                Some((cause, reply)) => Incoming::Reply { cause, reply },
+                None => Incoming::Ignored,
+            });
         }
-        _ => None,
-    };
-    match deadline {
-        Some(deadline) => store::arm_timer(tx, complaint_id, deadline).await,
-        None => Ok(()),
+        let Some(complaint_event) = ComplaintEvent::from_envelope(event)? else {
+            return Ok(Incoming::Ignored);
+        };
+        let Ok(complaint_id) = event.aggregate_id.parse::<Uuid>() else {
+            return Ok(Incoming::Ignored); // not one of ours
+        };
+        Ok(Incoming::Complaint {
+            event_type,
+            complaint_id,
+            event: complaint_event,
+        })
+    }
+
+    /// The event id under which a stored saga this delivery touches is found: the one a reply
+    /// answers, or the one a trigger would start (a redelivered trigger finds its saga).
+    fn saga_key(&self, event: &Envelope) -> Option<Uuid> {
+        match self {
+            Incoming::Complaint { event_type, .. } => {
+                policy::kind_started_by(*event_type).map(|_| event.event_id)
+            }
+            Incoming::Reply { cause, .. } => Some(*cause),
+            Incoming::Ignored => None,
+        }
+    }
+}
+
+impl TimerMoves {
+    /// Keeps the SLA timer in step with the complaint: armed at its deadline while unresolved.
+    fn follow(&mut self, complaint_id: Uuid, event: &ComplaintEvent) {
+        match event {
+            ComplaintEvent::Created(e) => self.arm(complaint_id, e.sla_deadline),
+            ComplaintEvent::PriorityChanged(e) => self.arm(complaint_id, e.sla_deadline),
+            ComplaintEvent::Escalated(e) => self.arm(complaint_id, e.sla_deadline),
+            ComplaintEvent::Reopened(e) => self.arm(complaint_id, e.sla_deadline),
+            ComplaintEvent::Resolved(_) | ComplaintEvent::Closed(_) => self.disarm(complaint_id),
+            _ => {}
+        }
     }
 }
 
@@ -422,26 +561,6 @@ fn envelope(saga: &Saga, announcement: Announcement, cause: Uuid, now: DateTime<
         announcement.data,
         metadata,
     )
-}
-
-/// Replies to the steps sagas are made of must find their saga; others need not.
-fn expects_a_saga(reply: &Reply) -> bool {
-    match reply {
-        Reply::NotificationSent { step, .. } | Reply::NotificationFailed { step, .. } => {
-            matches!(
-                step.as_str(),
-                "acknowledgement" | "assignment" | "escalation"
-            )
-        }
-        Reply::NotificationsRetracted | Reply::AuditCompensated => true,
-    }
-}
-
-fn awaits_its_compensation(saga: &Saga, reply: &Reply) -> bool {
-    saga.kind == SagaKind::Assignment
-        && saga.status == SagaStatus::Compensating
-        && saga.compensation_event_id.is_none()
-        && matches!(reply, Reply::NotificationFailed { step, audience, .. } if step == "assignment" && audience == "assignee")
 }
 
 fn failure_reason(reply: &Reply) -> String {

@@ -25,3 +25,4 @@ pub mod policy;
 pub mod recovery;
 pub mod store;
 pub mod timers;
+mod working_set;

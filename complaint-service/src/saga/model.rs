@@ -4,43 +4,44 @@ use super::policy::Reply;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::complaint::ValidationError;
-use std::str::FromStr;
 use uuid::Uuid;
 
-/// The three choreographed sagas of DESIGN.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum SagaKind {
-    /// COMPLAINT_CREATED → the complainant is told we have it.
-    Acknowledgement,
-    /// COMPLAINT_ASSIGNED → the assignee is told; if that fails the assignment is undone.
-    Assignment,
-    /// COMPLAINT_ESCALATED (SLA deadline passed) → the supervisors are told.
-    Escalation,
-}
+shared::wire_enum!(
+    /// The three choreographed sagas of DESIGN.md.
+    #[derive(utoipa::ToSchema)]
+    SagaKind, "SCREAMING_SNAKE_CASE" {
+        /// COMPLAINT_CREATED → the complainant is told we have it.
+        Acknowledgement => "ACKNOWLEDGEMENT",
+        /// COMPLAINT_ASSIGNED → the assignee is told; if that fails the assignment is undone.
+        Assignment => "ASSIGNMENT",
+        /// COMPLAINT_ESCALATED (SLA deadline passed) → the supervisors are told.
+        Escalation => "ESCALATION",
+    }
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum SagaStatus {
-    Running,
-    Completed,
-    Failed,
-    Compensating,
-    Compensated,
-    /// Closed by an operator, with a reason; nothing resumes it.
-    Abandoned,
-}
+shared::wire_enum!(
+    #[derive(utoipa::ToSchema)]
+    SagaStatus, "SCREAMING_SNAKE_CASE" {
+        Running => "RUNNING",
+        Completed => "COMPLETED",
+        Failed => "FAILED",
+        Compensating => "COMPENSATING",
+        Compensated => "COMPENSATED",
+        /// Closed by an operator, with a reason; nothing resumes it.
+        Abandoned => "ABANDONED",
+    }
+);
+
+shared::wire_enum!(
+    #[derive(utoipa::ToSchema)]
+    StepStatus, "SCREAMING_SNAKE_CASE" {
+        Pending => "PENDING",
+        Completed => "COMPLETED",
+        Failed => "FAILED",
+    }
+);
 
 impl SagaStatus {
-    pub const ALL: [SagaStatus; 6] = [
-        Self::Running,
-        Self::Completed,
-        Self::Failed,
-        Self::Compensating,
-        Self::Compensated,
-        Self::Abandoned,
-    ];
-
     /// Nothing more happens on its own (a FAILED saga may still be retried or abandoned).
     pub fn is_final(self) -> bool {
         matches!(
@@ -49,36 +50,28 @@ impl SagaStatus {
         )
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "RUNNING",
-            Self::Completed => "COMPLETED",
-            Self::Failed => "FAILED",
-            Self::Compensating => "COMPENSATING",
-            Self::Compensated => "COMPENSATED",
-            Self::Abandoned => "ABANDONED",
-        }
+    /// `failed` or `FAILED`, as in the list's `status` filter.
+    pub fn parse_filter(raw: &str) -> Result<Self, ValidationError> {
+        parse_filter(Self::ALL, raw)
+            .ok_or_else(|| ValidationError::new("status", format!("unknown saga status {raw:?}")))
     }
 }
 
 impl SagaKind {
-    pub const ALL: [SagaKind; 3] = [Self::Acknowledgement, Self::Assignment, Self::Escalation];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Acknowledgement => "ACKNOWLEDGEMENT",
-            Self::Assignment => "ASSIGNMENT",
-            Self::Escalation => "ESCALATION",
-        }
+    /// `assignment` or `ASSIGNMENT`, as in the list's `type` filter.
+    pub fn parse_filter(raw: &str) -> Result<Self, ValidationError> {
+        parse_filter(Self::ALL, raw)
+            .ok_or_else(|| ValidationError::new("type", format!("unknown saga type {raw:?}")))
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum StepStatus {
-    Pending,
-    Completed,
-    Failed,
+/// The value of `all` whose wire name `raw` is, in any case and with spaces around: a filter
+/// is typed by hand.
+fn parse_filter<T: Copy + std::fmt::Display>(all: &[T], raw: &str) -> Option<T> {
+    let wanted = raw.trim();
+    all.iter()
+        .copied()
+        .find(|value| value.to_string().eq_ignore_ascii_case(wanted))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -151,31 +144,5 @@ impl Saga {
 
     pub(super) fn step_mut(&mut self, name: &str) -> Option<&mut Step> {
         self.steps.iter_mut().find(|s| s.name == name)
-    }
-}
-
-/// `failed` or `FAILED`, as in the list's `status` filter.
-impl FromStr for SagaStatus {
-    type Err = ValidationError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let wanted = raw.trim().to_ascii_uppercase();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == wanted)
-            .ok_or_else(|| ValidationError::new("status", format!("unknown saga status {raw:?}")))
-    }
-}
-
-/// `assignment` or `ASSIGNMENT`, as in the list's `type` filter.
-impl FromStr for SagaKind {
-    type Err = ValidationError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let wanted = raw.trim().to_ascii_uppercase();
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == wanted)
-            .ok_or_else(|| ValidationError::new("type", format!("unknown saga type {raw:?}")))
     }
 }

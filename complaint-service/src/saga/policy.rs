@@ -6,10 +6,12 @@
 use super::model::{Failure, Saga, SagaKind, SagaStatus, Step, StepStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::event::{
     errors::{ErrorKind, ErrorReport, FailingMessage, ManualInterventionRequired},
-    Envelope, EventType, RetryInitiator, SagaAbandoned, SagaRetried,
+    notification::{self, Audience, StepFailed, StepSent},
+    to_data, CompensationDone, Envelope, EventType, MalformedPayload, RetryInitiator,
+    SagaAbandoned, SagaChanged, SagaRetried,
 };
 use uuid::Uuid;
 
@@ -30,12 +32,12 @@ pub const MARK_AUDIT: &str = "mark-audit-compensated";
 )]
 pub enum Reply {
     NotificationSent {
-        step: String,
-        audience: String,
+        step: notification::Step,
+        audience: Audience,
     },
     NotificationFailed {
-        step: String,
-        audience: String,
+        step: notification::Step,
+        audience: Audience,
         reason: String,
     },
     NotificationsRetracted,
@@ -44,30 +46,49 @@ pub enum Reply {
 
 impl Reply {
     /// The reply an event carries and the event it answers (its causation id); `None` for
-    /// events no saga waits for.
-    pub fn from_envelope(event: &Envelope) -> Option<(Uuid, Reply)> {
-        let cause = event.metadata.causation_id.as_deref()?.parse().ok()?;
-        let text = |key: &str| {
-            event.event_data[key]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
+    /// events no saga waits for (other types, or no causation to match). A reply whose data
+    /// is not the contract's (`shared::event::notification`, `CompensationDone`) is
+    /// malformed: the consumer dead-letters it with the reason.
+    pub fn from_envelope(event: &Envelope) -> Result<Option<(Uuid, Reply)>, MalformedPayload> {
+        let Some(cause) = event
+            .metadata
+            .causation_id
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+        else {
+            return Ok(None);
         };
-        let reply = match event.known_type()? {
-            EventType::NotificationSent => Reply::NotificationSent {
-                step: text("step"),
-                audience: text("audience"),
-            },
-            EventType::NotificationFailed => Reply::NotificationFailed {
-                step: text("step"),
-                audience: text("audience"),
-                reason: text("reason"),
-            },
-            EventType::NotificationCompensation => Reply::NotificationsRetracted,
-            EventType::AuditCompensation => Reply::AuditCompensated,
-            _ => return None,
+        let Some(event_type) = event.known_type() else {
+            return Ok(None);
         };
-        Some((cause, reply))
+        let reply = match event_type {
+            EventType::NotificationSent => {
+                let StepSent { step, audience } = event.payload(event_type)?;
+                Reply::NotificationSent { step, audience }
+            }
+            EventType::NotificationFailed => {
+                let StepFailed {
+                    step,
+                    audience,
+                    reason,
+                } = event.payload(event_type)?;
+                Reply::NotificationFailed {
+                    step,
+                    audience,
+                    reason,
+                }
+            }
+            EventType::NotificationCompensation => {
+                event.payload::<CompensationDone>(event_type)?;
+                Reply::NotificationsRetracted
+            }
+            EventType::AuditCompensation => {
+                event.payload::<CompensationDone>(event_type)?;
+                Reply::AuditCompensated
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some((cause, reply)))
     }
 }
 
@@ -155,7 +176,7 @@ pub fn start(
 pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transition> {
     match (saga.status, reply) {
         (SagaStatus::Running, Reply::NotificationSent { step, audience })
-            if answers_first_step(saga.kind, step, audience) =>
+            if answers_first_step(saga.kind, *step, *audience) =>
         {
             let mut next = saga.clone();
             let name = next.steps[0].name.clone();
@@ -168,10 +189,10 @@ pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transi
             );
             finish(&mut next, SagaStatus::Completed, now);
             Some(Transition {
-                announcements: vec![
-                    announce(EventType::SagaStepCompleted, &next, Some(&name), None),
-                    announce(EventType::SagaCompleted, &next, None, None),
-                ],
+                // The announcement that ends a saga names the step that ended it; a
+                // SAGA_STEP_COMPLETED besides would say the same again (one message fewer
+                // per saga through the broker, the event store and the audit trail).
+                announcements: vec![announce(EventType::SagaCompleted, &next, Some(&name), None)],
                 saga: next,
                 compensate: None,
             })
@@ -183,7 +204,7 @@ pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transi
                 audience,
                 reason,
             },
-        ) if answers_first_step(saga.kind, step, audience) => {
+        ) if answers_first_step(saga.kind, *step, *audience) => {
             let mut next = saga.clone();
             let name = next.steps[0].name.clone();
             finish_step(
@@ -340,7 +361,7 @@ pub fn on_late_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<S
     };
     let useful = match reply {
         Reply::NotificationSent { step, audience } => {
-            answers_first_step(saga.kind, step, audience)
+            answers_first_step(saga.kind, *step, *audience)
                 && saga
                     .steps
                     .first()
@@ -490,15 +511,44 @@ fn retried(saga: &Saga, step: &str, by: RetryInitiator, previous_failure: &str) 
 fn typed(event_type: EventType, payload: &impl Serialize) -> Announcement {
     Announcement {
         event_type,
-        data: serde_json::to_value(payload).unwrap_or_default(),
+        data: to_data(payload),
     }
 }
 
-fn answers_first_step(kind: SagaKind, step: &str, audience: &str) -> bool {
+/// Replies to the steps sagas are made of must find their saga; others (a status
+/// notification, say) need not.
+pub fn expects_a_saga(reply: &Reply) -> bool {
+    match reply {
+        Reply::NotificationSent { step, .. } | Reply::NotificationFailed { step, .. } => {
+            SagaKind::ALL
+                .iter()
+                .any(|kind| first_answer(*kind).0 == *step)
+        }
+        Reply::NotificationsRetracted | Reply::AuditCompensated => true,
+    }
+}
+
+/// An assignment saga that compensates but has not yet asked the complaint to (a crash came
+/// between), and the failure that started its compensation.
+pub fn awaits_its_compensation(saga: &Saga, reply: &Reply) -> bool {
+    saga.kind == SagaKind::Assignment
+        && saga.status == SagaStatus::Compensating
+        && saga.compensation_event_id.is_none()
+        && matches!(reply, Reply::NotificationFailed { step, audience, .. }
+            if (*step, *audience) == first_answer(SagaKind::Assignment))
+}
+
+/// The notification that answers a saga's first step: its step, to its audience.
+fn answers_first_step(kind: SagaKind, step: notification::Step, audience: Audience) -> bool {
+    (step, audience) == first_answer(kind)
+}
+
+fn first_answer(kind: SagaKind) -> (notification::Step, Audience) {
+    use notification::Step as Notified;
     match kind {
-        SagaKind::Acknowledgement => step == "acknowledgement" && audience == "complainant",
-        SagaKind::Assignment => step == "assignment" && audience == "assignee",
-        SagaKind::Escalation => step == "escalation" && audience == "supervisor",
+        SagaKind::Acknowledgement => (Notified::Acknowledgement, Audience::Complainant),
+        SagaKind::Assignment => (Notified::Assignment, Audience::Assignee),
+        SagaKind::Escalation => (Notified::Escalation, Audience::Supervisor),
     }
 }
 
@@ -509,20 +559,27 @@ fn compensation_step_done(saga: &Saga, name: &str, now: DateTime<Utc>) -> Option
     let mut next = saga.clone();
     finish_step(&mut next, name, StepStatus::Completed, now, None);
     next.updated_at = now;
-    let mut announcements = vec![announce(
-        EventType::SagaStepCompleted,
-        &next,
-        Some(name),
-        None,
-    )];
     let all_done = [RETRACT_NOTIFICATIONS, MARK_AUDIT].iter().all(|s| {
         next.step(s)
             .is_some_and(|s| s.status == StepStatus::Completed)
     });
-    if all_done {
+    // As on completion: the last step is named by SAGA_COMPENSATED itself.
+    let announcements = if all_done {
         finish(&mut next, SagaStatus::Compensated, now);
-        announcements.push(announce(EventType::SagaCompensated, &next, None, None));
-    }
+        vec![announce(
+            EventType::SagaCompensated,
+            &next,
+            Some(name),
+            None,
+        )]
+    } else {
+        vec![announce(
+            EventType::SagaStepCompleted,
+            &next,
+            Some(name),
+            None,
+        )]
+    };
     Some(Transition {
         saga: next,
         announcements,
@@ -624,24 +681,23 @@ fn announce(
     step: Option<&str>,
     reason: Option<&str>,
 ) -> Announcement {
-    let mut data = json!({
-        "sagaId": saga.saga_id,
-        "sagaType": saga.kind.as_str(),
-        "complaintId": saga.complaint_id,
-        "status": saga.status.as_str(),
-    });
-    if let Some(step) = step {
-        data["step"] = step.into();
-    }
-    if let Some(reason) = reason {
-        data["reason"] = reason.into();
-    }
-    Announcement { event_type, data }
+    typed(
+        event_type,
+        &SagaChanged {
+            saga_id: saga.saga_id,
+            saga_type: saga.kind.as_str().to_owned(),
+            complaint_id: saga.complaint_id.clone(),
+            status: saga.status.as_str().to_owned(),
+            step: step.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use shared::event::Metadata;
 
     fn now() -> DateTime<Utc> {
@@ -671,15 +727,15 @@ mod tests {
 
     fn sent(step: &str, audience: &str) -> Reply {
         Reply::NotificationSent {
-            step: step.into(),
-            audience: audience.into(),
+            step: step.parse().unwrap(),
+            audience: audience.parse().unwrap(),
         }
     }
 
     fn failed(step: &str, audience: &str) -> Reply {
         Reply::NotificationFailed {
-            step: step.into(),
-            audience: audience.into(),
+            step: step.parse().unwrap(),
+            audience: audience.parse().unwrap(),
             reason: "unknown agent".into(),
         }
     }
@@ -736,7 +792,12 @@ mod tests {
         assert_eq!(done.saga.status, SagaStatus::Completed);
         assert_eq!(
             types(&done),
-            [EventType::SagaStepCompleted, EventType::SagaCompleted]
+            [EventType::SagaCompleted],
+            "the completing step is named by SAGA_COMPLETED, not announced apart"
+        );
+        assert_eq!(
+            done.announcements[0].data["step"],
+            serde_json::json!(ACKNOWLEDGE)
         );
         assert!(on_reply(&done.saga, &sent("acknowledgement", "complainant"), now()).is_none());
     }
@@ -766,10 +827,7 @@ mod tests {
         assert!(on_reply(&retracted.saga, &Reply::NotificationsRetracted, now()).is_none());
         let done = on_reply(&retracted.saga, &Reply::AuditCompensated, now()).unwrap();
         assert_eq!(done.saga.status, SagaStatus::Compensated);
-        assert_eq!(
-            types(&done),
-            [EventType::SagaStepCompleted, EventType::SagaCompensated]
-        );
+        assert_eq!(types(&done), [EventType::SagaCompensated]);
     }
 
     #[test]
@@ -821,10 +879,10 @@ mod tests {
             Metadata::caused_by(&cause, "notification-service", now()),
         );
         assert_eq!(
-            Reply::from_envelope(&reply),
+            Reply::from_envelope(&reply).unwrap(),
             Some((cause.event_id, failed("assignment", "assignee")))
         );
-        assert_eq!(Reply::from_envelope(&cause), None);
+        assert_eq!(Reply::from_envelope(&cause).unwrap(), None);
     }
 
     #[test]
@@ -894,11 +952,7 @@ mod tests {
         let retried = retry(&late, later(30), TimeDelta::minutes(5)).unwrap();
         assert_eq!(
             types(&retried),
-            [
-                EventType::SagaRetried,
-                EventType::SagaStepCompleted,
-                EventType::SagaCompleted
-            ]
+            [EventType::SagaRetried, EventType::SagaCompleted]
         );
         assert_eq!(retried.saga.status, SagaStatus::Completed);
         assert_eq!(retried.saga.attempt, 2);

@@ -7,29 +7,6 @@ use chrono::{DateTime, Utc};
 use sqlx::{types::Json, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-/// Records a new saga; `false` if one already exists for its trigger (a redelivery).
-pub async fn insert(tx: &mut PgConnection, saga: &Saga) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO sagas (saga_id, kind, complaint_id, status, trigger_event_id,
-                            compensation_event_id, deadline, started_at, updated_at, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (trigger_event_id) DO NOTHING",
-    )
-    .bind(saga.saga_id)
-    .bind(saga.kind.as_str())
-    .bind(&saga.complaint_id)
-    .bind(saga.status.as_str())
-    .bind(saga.trigger_event_id)
-    .bind(saga.compensation_event_id)
-    .bind(saga.deadline)
-    .bind(saga.started_at)
-    .bind(saga.updated_at)
-    .bind(Json(saga))
-    .execute(tx)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
-}
-
 pub async fn update(tx: &mut PgConnection, saga: &Saga) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE sagas SET status = $2, compensation_event_id = $3, deadline = $4,
@@ -47,17 +24,107 @@ pub async fn update(tx: &mut PgConnection, saga: &Saga) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// The saga waiting for a reply to `cause` (its trigger, or its compensation event), locked.
-pub async fn awaiting(tx: &mut PgConnection, cause: Uuid) -> Result<Option<Saga>, sqlx::Error> {
-    let row: Option<(Json<Saga>,)> = sqlx::query_as(
+/// The sagas a batch of events touches, locked: those answering `causes` (by trigger or
+/// compensation event) and those already started by one of them (a redelivered trigger).
+pub async fn lock_all(tx: &mut PgConnection, causes: &[Uuid]) -> Result<Vec<Saga>, sqlx::Error> {
+    if causes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Json<Saga>,)> = sqlx::query_as(
         "SELECT state FROM sagas
-         WHERE trigger_event_id = $1 OR compensation_event_id = $1
+         WHERE trigger_event_id = ANY($1) OR compensation_event_id = ANY($1)
          FOR UPDATE",
     )
-    .bind(cause)
-    .fetch_optional(tx)
+    .bind(causes)
+    .fetch_all(tx)
     .await?;
-    Ok(row.map(|(Json(saga),)| saga))
+    Ok(rows.into_iter().map(|(Json(saga),)| saga).collect())
+}
+
+/// Records new sagas in one statement; returns how many were new (a saga for the same trigger
+/// already there is left as it is).
+pub async fn insert_all(tx: &mut PgConnection, sagas: &[&Saga]) -> Result<u64, sqlx::Error> {
+    if sagas.is_empty() {
+        return Ok(0);
+    }
+    let columns = Columns::of(sagas);
+    let inserted = sqlx::query(
+        "INSERT INTO sagas (saga_id, kind, complaint_id, status, trigger_event_id,
+                            compensation_event_id, deadline, started_at, updated_at, state)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[],
+                              $6::uuid[], $7::timestamptz[], $8::timestamptz[],
+                              $9::timestamptz[], $10::jsonb[])
+         ON CONFLICT (trigger_event_id) DO NOTHING",
+    )
+    .bind(columns.saga_ids)
+    .bind(columns.kinds)
+    .bind(columns.complaint_ids)
+    .bind(columns.statuses)
+    .bind(columns.trigger_event_ids)
+    .bind(columns.compensation_event_ids)
+    .bind(columns.deadlines)
+    .bind(columns.started_at)
+    .bind(columns.updated_at)
+    .bind(columns.states)
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected())
+}
+
+/// Stores the new state of existing sagas in one statement.
+pub async fn update_all(tx: &mut PgConnection, sagas: &[&Saga]) -> Result<(), sqlx::Error> {
+    if sagas.is_empty() {
+        return Ok(());
+    }
+    let columns = Columns::of(sagas);
+    sqlx::query(
+        "UPDATE sagas SET status = t.status, compensation_event_id = t.compensation_event_id,
+                          deadline = t.deadline, updated_at = t.updated_at, state = t.state
+         FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+                     $6::jsonb[])
+              AS t(saga_id, status, compensation_event_id, deadline, updated_at, state)
+         WHERE sagas.saga_id = t.saga_id",
+    )
+    .bind(columns.saga_ids)
+    .bind(columns.statuses)
+    .bind(columns.compensation_event_ids)
+    .bind(columns.deadlines)
+    .bind(columns.updated_at)
+    .bind(columns.states)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Sagas as one array per column, for the UNNEST statements.
+struct Columns {
+    saga_ids: Vec<Uuid>,
+    kinds: Vec<&'static str>,
+    complaint_ids: Vec<String>,
+    statuses: Vec<&'static str>,
+    trigger_event_ids: Vec<Uuid>,
+    compensation_event_ids: Vec<Option<Uuid>>,
+    deadlines: Vec<Option<DateTime<Utc>>>,
+    started_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
+    states: Vec<Json<Saga>>,
+}
+
+impl Columns {
+    fn of(sagas: &[&Saga]) -> Self {
+        Columns {
+            saga_ids: sagas.iter().map(|s| s.saga_id).collect(),
+            kinds: sagas.iter().map(|s| s.kind.as_str()).collect(),
+            complaint_ids: sagas.iter().map(|s| s.complaint_id.clone()).collect(),
+            statuses: sagas.iter().map(|s| s.status.as_str()).collect(),
+            trigger_event_ids: sagas.iter().map(|s| s.trigger_event_id).collect(),
+            compensation_event_ids: sagas.iter().map(|s| s.compensation_event_id).collect(),
+            deadlines: sagas.iter().map(|s| s.deadline).collect(),
+            started_at: sagas.iter().map(|s| s.started_at).collect(),
+            updated_at: sagas.iter().map(|s| s.updated_at).collect(),
+            states: sagas.iter().map(|s| Json((*s).clone())).collect(),
+        }
+    }
 }
 
 /// The complaint's saga that started compensating and has not yet heard of the
@@ -166,26 +233,37 @@ pub async fn list(
     Ok(rows.into_iter().map(|(Json(saga),)| saga).collect())
 }
 
-/// Arms (or moves) the SLA timer of a complaint.
-pub async fn arm_timer(
+/// Arms or moves many SLA timers in one statement (one entry per complaint).
+pub async fn arm_timers(
     tx: &mut PgConnection,
-    complaint_id: Uuid,
-    deadline: DateTime<Utc>,
+    timers: &[(Uuid, DateTime<Utc>)],
 ) -> Result<(), sqlx::Error> {
+    if timers.is_empty() {
+        return Ok(());
+    }
+    let (complaint_ids, deadlines): (Vec<Uuid>, Vec<DateTime<Utc>>) =
+        timers.iter().copied().unzip();
     sqlx::query(
-        "INSERT INTO sla_timers (complaint_id, deadline) VALUES ($1, $2)
+        "INSERT INTO sla_timers (complaint_id, deadline)
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[])
          ON CONFLICT (complaint_id) DO UPDATE SET deadline = EXCLUDED.deadline",
     )
-    .bind(complaint_id)
-    .bind(deadline)
+    .bind(complaint_ids)
+    .bind(deadlines)
     .execute(tx)
     .await?;
     Ok(())
 }
 
-pub async fn disarm_timer(tx: &mut PgConnection, complaint_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sla_timers WHERE complaint_id = $1")
-        .bind(complaint_id)
+pub async fn disarm_timers(
+    tx: &mut PgConnection,
+    complaint_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    if complaint_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM sla_timers WHERE complaint_id = ANY($1)")
+        .bind(complaint_ids)
         .execute(tx)
         .await?;
     Ok(())

@@ -61,7 +61,6 @@ async fn a_saga_failed_while_notifications_were_down_completes_once_retried_with
         "SAGA_STARTED",
         "SAGA_FAILED",
         "SAGA_RETRIED",
-        "SAGA_STEP_COMPLETED",
         "SAGA_COMPLETED",
     ];
     let logged = suite

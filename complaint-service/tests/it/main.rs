@@ -11,6 +11,7 @@ mod projections;
 mod publishing;
 mod queries;
 mod saga_batches;
+mod saga_malformed_replies;
 mod saga_recovery;
 mod sagas;
 mod schema_versions;

@@ -5,16 +5,17 @@ use serde::{Deserialize, Serialize};
 use shared::backoff::RetryPolicy;
 use std::time::Duration;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransportKind {
-    /// E-mail through an SMTP server (`delivery.smtp`).
-    Smtp,
-    /// One JSON line per message, appended to `notifications.jsonl` in `delivery.file_dir`.
-    File,
-    /// One log line per message.
-    Log,
-}
+shared::wire_enum!(
+    /// How messages leave (`MAIL_TRANSPORT`).
+    TransportKind, "lowercase" {
+        /// E-mail through an SMTP server (`delivery.smtp`).
+        Smtp => "smtp",
+        /// One JSON line per message, appended to `notifications.jsonl` in `delivery.file_dir`.
+        File => "file",
+        /// One log line per message.
+        Log => "log",
+    }
+);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -53,16 +54,6 @@ impl Default for DeliverySettings {
             poll_interval: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             breaker: BreakerSettings::default(),
-        }
-    }
-}
-
-impl TransportKind {
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            Self::Smtp => "smtp",
-            Self::File => "file",
-            Self::Log => "log",
         }
     }
 }

@@ -1,55 +1,51 @@
 //! The event catalogue: every event type the suite publishes, and where each one goes.
 
-use std::{fmt, str::FromStr};
-
-use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{exchanges, streams};
 
-/// One type of the catalogue, written on the wire in SCREAMING_SNAKE_CASE
-/// (`COMPLAINT_CREATED`). New types are additive: add a variant here, to [`EventType::ALL`]
-/// and to its domain; the exhaustive matches below make the compiler list what else to do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EventType {
-    ComplaintCreated,
-    ComplaintAssigned,
-    /// Work on the complaint has started.
-    ComplaintProcessed,
-    ComplaintResolved,
-    ComplaintClosed,
-    ComplaintReopened,
-    ComplaintPriorityChanged,
-    ComplaintEscalated,
-    ComplaintCompensationRequired,
-    ComplaintAssignmentReverted,
-    NotificationSent,
-    NotificationFailed,
-    NotificationCompensation,
-    AuditCompensation,
-    SagaStarted,
-    SagaStepCompleted,
-    SagaCompleted,
-    SagaFailed,
-    SagaCompensated,
-    ErrorDeadLetterQueued,
-    ErrorManualInterventionRequired,
-    /// A failed or stuck saga resumed at its failed step (payload: [`super::SagaRetried`]).
-    SagaRetried,
-    /// An operator closed a saga for good, with a reason (payload: [`super::SagaAbandoned`]).
-    SagaAbandoned,
-    /// A command message the domain refused (a rule, a value, a stale `expectedVersion`):
-    /// on `errors.events`, payload [`super::command::CommandRejected`].
-    CommandRejected,
-    MonitoringConsumerLagHigh,
-    MonitoringDlqGrowing,
-    MonitoringCircuitOpened,
-    MonitoringCircuitClosed,
-    MonitoringServiceDegraded,
-}
+crate::wire_enum!(
+    /// One type of the catalogue, written on the wire in SCREAMING_SNAKE_CASE
+    /// (`COMPLAINT_CREATED`). New types are additive: add a variant here and to its domain;
+    /// the exhaustive matches below make the compiler list what else to do.
+    #[derive(ToSchema)]
+    EventType, "SCREAMING_SNAKE_CASE" {
+        ComplaintCreated => "COMPLAINT_CREATED",
+        ComplaintAssigned => "COMPLAINT_ASSIGNED",
+        /// Work on the complaint has started.
+        ComplaintProcessed => "COMPLAINT_PROCESSED",
+        ComplaintResolved => "COMPLAINT_RESOLVED",
+        ComplaintClosed => "COMPLAINT_CLOSED",
+        ComplaintReopened => "COMPLAINT_REOPENED",
+        ComplaintPriorityChanged => "COMPLAINT_PRIORITY_CHANGED",
+        ComplaintEscalated => "COMPLAINT_ESCALATED",
+        ComplaintCompensationRequired => "COMPLAINT_COMPENSATION_REQUIRED",
+        ComplaintAssignmentReverted => "COMPLAINT_ASSIGNMENT_REVERTED",
+        NotificationSent => "NOTIFICATION_SENT",
+        NotificationFailed => "NOTIFICATION_FAILED",
+        NotificationCompensation => "NOTIFICATION_COMPENSATION",
+        AuditCompensation => "AUDIT_COMPENSATION",
+        SagaStarted => "SAGA_STARTED",
+        SagaStepCompleted => "SAGA_STEP_COMPLETED",
+        SagaCompleted => "SAGA_COMPLETED",
+        SagaFailed => "SAGA_FAILED",
+        SagaCompensated => "SAGA_COMPENSATED",
+        ErrorDeadLetterQueued => "ERROR_DEAD_LETTER_QUEUED",
+        ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
+        /// A failed or stuck saga resumed at its failed step (payload: [`super::SagaRetried`]).
+        SagaRetried => "SAGA_RETRIED",
+        /// An operator closed a saga for good, with a reason (payload: [`super::SagaAbandoned`]).
+        SagaAbandoned => "SAGA_ABANDONED",
+        /// A command message the domain refused (a rule, a value, a stale `expectedVersion`):
+        /// on `errors.events`, payload [`super::command::CommandRejected`].
+        CommandRejected => "COMMAND_REJECTED",
+        MonitoringConsumerLagHigh => "MONITORING_CONSUMER_LAG_HIGH",
+        MonitoringDlqGrowing => "MONITORING_DLQ_GROWING",
+        MonitoringCircuitOpened => "MONITORING_CIRCUIT_OPENED",
+        MonitoringCircuitClosed => "MONITORING_CIRCUIT_CLOSED",
+        MonitoringServiceDegraded => "MONITORING_SERVICE_DEGRADED",
+    }
+);
 
 /// The domain an event type belongs to: it decides both its exchange and its stream.
 #[derive(Clone, Copy)]
@@ -63,74 +59,6 @@ enum Domain {
 }
 
 impl EventType {
-    /// Every type of the catalogue, in catalogue order.
-    pub const ALL: &'static [EventType] = &[
-        Self::ComplaintCreated,
-        Self::ComplaintAssigned,
-        Self::ComplaintProcessed,
-        Self::ComplaintResolved,
-        Self::ComplaintClosed,
-        Self::ComplaintReopened,
-        Self::ComplaintPriorityChanged,
-        Self::ComplaintEscalated,
-        Self::ComplaintCompensationRequired,
-        Self::ComplaintAssignmentReverted,
-        Self::NotificationSent,
-        Self::NotificationFailed,
-        Self::NotificationCompensation,
-        Self::AuditCompensation,
-        Self::SagaStarted,
-        Self::SagaStepCompleted,
-        Self::SagaCompleted,
-        Self::SagaFailed,
-        Self::SagaCompensated,
-        Self::ErrorDeadLetterQueued,
-        Self::ErrorManualInterventionRequired,
-        Self::SagaRetried,
-        Self::SagaAbandoned,
-        Self::CommandRejected,
-        Self::MonitoringConsumerLagHigh,
-        Self::MonitoringDlqGrowing,
-        Self::MonitoringCircuitOpened,
-        Self::MonitoringCircuitClosed,
-        Self::MonitoringServiceDegraded,
-    ];
-
-    /// The wire name, as in `eventType` and the AMQP `type` property.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ComplaintCreated => "COMPLAINT_CREATED",
-            Self::ComplaintAssigned => "COMPLAINT_ASSIGNED",
-            Self::ComplaintProcessed => "COMPLAINT_PROCESSED",
-            Self::ComplaintResolved => "COMPLAINT_RESOLVED",
-            Self::ComplaintClosed => "COMPLAINT_CLOSED",
-            Self::ComplaintReopened => "COMPLAINT_REOPENED",
-            Self::ComplaintPriorityChanged => "COMPLAINT_PRIORITY_CHANGED",
-            Self::ComplaintEscalated => "COMPLAINT_ESCALATED",
-            Self::ComplaintCompensationRequired => "COMPLAINT_COMPENSATION_REQUIRED",
-            Self::ComplaintAssignmentReverted => "COMPLAINT_ASSIGNMENT_REVERTED",
-            Self::NotificationSent => "NOTIFICATION_SENT",
-            Self::NotificationFailed => "NOTIFICATION_FAILED",
-            Self::NotificationCompensation => "NOTIFICATION_COMPENSATION",
-            Self::AuditCompensation => "AUDIT_COMPENSATION",
-            Self::SagaStarted => "SAGA_STARTED",
-            Self::SagaStepCompleted => "SAGA_STEP_COMPLETED",
-            Self::SagaCompleted => "SAGA_COMPLETED",
-            Self::SagaFailed => "SAGA_FAILED",
-            Self::SagaCompensated => "SAGA_COMPENSATED",
-            Self::ErrorDeadLetterQueued => "ERROR_DEAD_LETTER_QUEUED",
-            Self::ErrorManualInterventionRequired => "ERROR_MANUAL_INTERVENTION_REQUIRED",
-            Self::SagaRetried => "SAGA_RETRIED",
-            Self::SagaAbandoned => "SAGA_ABANDONED",
-            Self::CommandRejected => "COMMAND_REJECTED",
-            Self::MonitoringConsumerLagHigh => "MONITORING_CONSUMER_LAG_HIGH",
-            Self::MonitoringDlqGrowing => "MONITORING_DLQ_GROWING",
-            Self::MonitoringCircuitOpened => "MONITORING_CIRCUIT_OPENED",
-            Self::MonitoringCircuitClosed => "MONITORING_CIRCUIT_CLOSED",
-            Self::MonitoringServiceDegraded => "MONITORING_SERVICE_DEGRADED",
-        }
-    }
-
     /// The topic exchange this type is published to.
     pub const fn exchange(self) -> &'static str {
         match self.domain() {
@@ -205,29 +133,8 @@ pub(super) fn routing_key(event_type: &str) -> String {
     event_type.to_ascii_lowercase().replace('_', ".")
 }
 
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// A string that names no type of the catalogue (perhaps one added after this build).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown event type `{0}`")]
-pub struct UnknownEventType(pub String);
-
-impl FromStr for EventType {
-    type Err = UnknownEventType;
-
-    /// Parses the exact wire name; the catalogue is small, so a scan is fine.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownEventType(s.to_owned()))
-    }
-}
+pub use crate::wire::UnknownName as UnknownEventType;
 
 #[cfg(test)]
 mod tests {
@@ -261,9 +168,10 @@ mod tests {
 
     #[test]
     fn unknown_names_are_refused() {
-        assert_eq!(
-            "COMPLAINT_ARCHIVED".parse::<EventType>(),
-            Err(UnknownEventType("COMPLAINT_ARCHIVED".into()))
+        let unknown: UnknownEventType = "COMPLAINT_ARCHIVED".parse::<EventType>().unwrap_err();
+        assert!(
+            unknown.to_string().contains("`COMPLAINT_ARCHIVED`"),
+            "{unknown}"
         );
         assert!("complaint_created".parse::<EventType>().is_err());
     }

@@ -28,49 +28,19 @@ use crate::complaint::requests::{
     ResolveRequest,
 };
 
-/// The command types, in the seed's dotted form; each is also its routing key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CommandType {
-    #[serde(rename = "complaint.create")]
-    Create,
-    #[serde(rename = "complaint.assign")]
-    Assign,
-    #[serde(rename = "complaint.process")]
-    Process,
-    #[serde(rename = "complaint.resolve")]
-    Resolve,
-    #[serde(rename = "complaint.close")]
-    Close,
-    #[serde(rename = "complaint.reopen")]
-    Reopen,
-    #[serde(rename = "complaint.priority")]
-    ChangePriority,
-}
-
-impl CommandType {
-    pub const ALL: [CommandType; 7] = [
-        Self::Create,
-        Self::Assign,
-        Self::Process,
-        Self::Resolve,
-        Self::Close,
-        Self::Reopen,
-        Self::ChangePriority,
-    ];
-
-    /// The wire name, also the routing key on [`super::exchanges::COMMANDS`].
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "complaint.create",
-            Self::Assign => "complaint.assign",
-            Self::Process => "complaint.process",
-            Self::Resolve => "complaint.resolve",
-            Self::Close => "complaint.close",
-            Self::Reopen => "complaint.reopen",
-            Self::ChangePriority => "complaint.priority",
-        }
+crate::wire_enum!(
+    /// The command types, in the seed's dotted form; each is also its routing key on
+    /// [`super::exchanges::COMMANDS`].
+    CommandType, "lowercase" {
+        Create => "complaint.create",
+        Assign => "complaint.assign",
+        Process => "complaint.process",
+        Resolve => "complaint.resolve",
+        Close => "complaint.close",
+        Reopen => "complaint.reopen",
+        ChangePriority => "complaint.priority",
     }
-}
+);
 
 /// The binding that takes every complaint command (and, so that they reach the DLQ rather
 /// than vanish, unknown `complaint.*` types).
@@ -261,19 +231,19 @@ pub enum CommandReply {
     },
 }
 
-/// Why the domain refused a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RejectionKind {
-    /// A value breaks its rules (a title too short).
-    Validation,
-    /// The complaint's state does not allow it (close an OPEN complaint).
-    BusinessRule,
-    /// `expectedVersion` is not the complaint's version.
-    VersionConflict,
-    /// No complaint has the id.
-    NotFound,
-}
+crate::wire_enum!(
+    /// Why the domain refused a command.
+    RejectionKind, "snake_case" {
+        /// A value breaks its rules (a title too short).
+        Validation => "validation",
+        /// The complaint's state does not allow it (close an OPEN complaint).
+        BusinessRule => "business_rule",
+        /// `expectedVersion` is not the complaint's version.
+        VersionConflict => "version_conflict",
+        /// No complaint has the id.
+        NotFound => "not_found",
+    }
+);
 
 /// What COMMAND_REJECTED says beyond the fields of every error event: its `eventData` is an
 /// [`super::errors::ErrorReport`] of kind VALIDATION (severity LOW, not retryable: the same

@@ -6,57 +6,36 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How urgent a failure is; alert rules and dashboards are keyed on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "LOW",
-            Self::Medium => "MEDIUM",
-            Self::High => "HIGH",
-            Self::Critical => "CRITICAL",
-        }
+crate::wire_enum!(
+    /// How urgent a failure is; alert rules and dashboards are keyed on it.
+    Severity, "SCREAMING_SNAKE_CASE" {
+        Low => "LOW",
+        Medium => "MEDIUM",
+        High => "HIGH",
+        Critical => "CRITICAL",
     }
-}
+);
 
-/// What failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorKind {
-    /// The message itself is wrong (undecodable, refused by the domain): it will never succeed.
-    Validation,
-    /// A peer refused or failed for now; trying again may succeed.
-    Transient,
-    /// A peer did not answer in time.
-    Timeout,
-    /// A dependency (database, broker, mail server) stayed down through every retry.
-    Infrastructure,
-    /// A saga could not finish and needs a person.
-    Saga,
-    /// Undoing a step failed: the system may be inconsistent until someone acts.
-    Compensation,
-}
+crate::wire_enum!(
+    /// What failed.
+    ErrorKind, "SCREAMING_SNAKE_CASE" {
+        /// The message itself is wrong (undecodable, refused by the domain): it will never
+        /// succeed.
+        Validation => "VALIDATION",
+        /// A peer refused or failed for now; trying again may succeed.
+        Transient => "TRANSIENT",
+        /// A peer did not answer in time.
+        Timeout => "TIMEOUT",
+        /// A dependency (database, broker, mail server) stayed down through every retry.
+        Infrastructure => "INFRASTRUCTURE",
+        /// A saga could not finish and needs a person.
+        Saga => "SAGA",
+        /// Undoing a step failed: the system may be inconsistent until someone acts.
+        Compensation => "COMPENSATION",
+    }
+);
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 6] = [
-        Self::Validation,
-        Self::Transient,
-        Self::Timeout,
-        Self::Infrastructure,
-        Self::Saga,
-        Self::Compensation,
-    ];
-
     /// The severity of this kind of failure (seed 000).
     pub const fn severity(self) -> Severity {
         match self {
@@ -70,17 +49,6 @@ impl ErrorKind {
     /// Whether the same message may succeed if tried again as it is.
     pub const fn retryable(self) -> bool {
         matches!(self, Self::Transient | Self::Timeout | Self::Infrastructure)
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Validation => "VALIDATION",
-            Self::Transient => "TRANSIENT",
-            Self::Timeout => "TIMEOUT",
-            Self::Infrastructure => "INFRASTRUCTURE",
-            Self::Saga => "SAGA",
-            Self::Compensation => "COMPENSATION",
-        }
     }
 
     /// The kind of a consumer's dead letter, from its `x-failure-kind`: an undecodable or

@@ -1,4 +1,5 @@
-//! Typed payloads (`eventData`) of the saga recovery events. The audit trail and the event
+//! Typed payloads (`eventData`) of the saga events ([`SagaChanged`]) and of the saga recovery
+//! events. The audit trail and the event
 //! store keep them as published; readers decode them with serde and treat a payload that does
 //! not decode as malformed, never as defaults.
 
@@ -6,14 +7,36 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Who resumed a saga.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RetryInitiator {
-    /// Someone asked for it (`POST /api/sagas/{id}/retry`).
-    Operator,
-    /// The saga clock found the step overdue and resumed it on its own.
-    Recovery,
+crate::wire_enum!(
+    /// Who resumed a saga.
+    #[derive(ToSchema)]
+    RetryInitiator, "SCREAMING_SNAKE_CASE" {
+        /// Someone asked for it (`POST /api/sagas/{id}/retry`).
+        Operator => "OPERATOR",
+        /// The saga clock found the step overdue and resumed it on its own.
+        Recovery => "RECOVERY",
+    }
+);
+
+/// SAGA_STARTED, SAGA_STEP_COMPLETED, SAGA_COMPLETED, SAGA_FAILED, SAGA_COMPENSATED: the
+/// saga as the change leaves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SagaChanged {
+    pub saga_id: Uuid,
+    /// ACKNOWLEDGEMENT, ASSIGNMENT or ESCALATION.
+    pub saga_type: String,
+    pub complaint_id: String,
+    /// The saga's status after the change.
+    pub status: String,
+    /// The step that changed (SAGA_STEP_COMPLETED, SAGA_FAILED), or the one whose completion
+    /// ended the saga (SAGA_COMPLETED, SAGA_COMPENSATED: no SAGA_STEP_COMPLETED is announced
+    /// for a saga's last step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Why it failed (SAGA_FAILED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// SAGA_RETRIED: the saga waits again at `step`, same saga id, attempt `attempt`.
@@ -75,6 +98,36 @@ mod tests {
         assert_eq!(
             serde_json::from_value::<SagaRetried>(value).unwrap(),
             retried
+        );
+    }
+
+    #[test]
+    fn a_change_names_its_step_and_reason_only_when_it_has_them() {
+        let completed = SagaChanged {
+            saga_id: Uuid::nil(),
+            saga_type: "ACKNOWLEDGEMENT".into(),
+            complaint_id: "c-1".into(),
+            status: "COMPLETED".into(),
+            step: None,
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&completed).unwrap(),
+            json!({ "sagaId": Uuid::nil(), "sagaType": "ACKNOWLEDGEMENT",
+                "complaintId": "c-1", "status": "COMPLETED" })
+        );
+        let failed = SagaChanged {
+            status: "FAILED".into(),
+            step: Some("acknowledge-complainant".into()),
+            reason: Some("no answer".into()),
+            ..completed
+        };
+        let value = serde_json::to_value(&failed).unwrap();
+        assert_eq!(value["step"], "acknowledge-complainant");
+        assert_eq!(value["reason"], "no answer");
+        assert_eq!(
+            serde_json::from_value::<SagaChanged>(value).unwrap(),
+            failed
         );
     }
 

@@ -37,6 +37,7 @@ impl Broker {
     /// without it and `/ready` says so until the first connection is made.
     pub fn start(settings: BrokerSettings, mut topology: Topology) -> Broker {
         topology.work_queue_type = settings.work_queue_type;
+        topology.partitions = settings.partitions.max(1);
         if settings.connects_as_guest() {
             tracing::warn!(
                 service = %settings.service_name,

@@ -14,6 +14,10 @@
 //! On shutdown the loop stops taking deliveries, finishes and settles the batch in hand, and
 //! returns; unacked prefetched messages go back to the queue when the channel closes.
 //! When the connection is lost the loop waits for the supervisor's next one and resumes.
+//!
+//! A partitioned queue (the topology's `partitions` > 1) runs this loop once per partition this
+//! instance owns; `partitions.rs` decides which, and retries go to the partition's own delay
+//! queues while dead letters, metrics and `x-original-queue` name the logical queue.
 
 use super::{
     broker::Broker,
@@ -34,7 +38,7 @@ use lapin::{
     Channel, Consumer,
 };
 use serde::de::DeserializeOwned;
-use std::{future::Future, time::Instant};
+use std::{future::Future, sync::Arc, time::Instant};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// Why handling a message failed, which decides its fate.
@@ -91,7 +95,7 @@ pub trait MessageHandler: Send + Sync + 'static {
 }
 
 /// How the loop turns deliveries into calls of a handler: events, or other messages.
-trait Deliveries: Send + Sync + 'static {
+pub(super) trait Deliveries: Send + Sync + 'static {
     type Item: Send + Sync;
 
     /// The delivery's content, or why it cannot be handled (it is dead-lettered).
@@ -192,18 +196,32 @@ impl Broker {
             broker: self.clone(),
             publisher: self.publisher(),
             queue: queue.to_owned(),
-            handler,
+            logical: queue.to_owned(),
+            handler: Arc::new(handler),
             shutdown,
         };
-        tracker.spawn(consumer.run());
+        let partitions = self
+            .topology()
+            .queue(queue)
+            .map(|spec| self.topology().consumed_queues(spec))
+            .unwrap_or_default();
+        if partitions.len() > 1 {
+            tracker.spawn(super::partitions::Partitioned::new(consumer, partitions).run());
+        } else {
+            tracker.spawn(consumer.run());
+        }
     }
 }
 
-struct QueueConsumer<H> {
+/// Consumes one queue: a work queue, or one partition of it.
+pub(super) struct QueueConsumer<H> {
     broker: Broker,
     publisher: Publisher,
+    /// The queue subscribed to; its delay queues take its retries.
     queue: String,
-    handler: H,
+    /// The work queue as the service names it: its DLQ, metrics and `x-original-queue`.
+    logical: String,
+    handler: Arc<H>,
     shutdown: CancellationToken,
 }
 
@@ -214,27 +232,60 @@ enum Settlement {
     DeadLetter { kind: &'static str, reason: String },
 }
 
+impl<H> QueueConsumer<H> {
+    pub(super) fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    pub(super) fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    pub(super) fn logical(&self) -> &str {
+        &self.logical
+    }
+
+    /// The same consumer on `queue` (a partition), stopped by `stop`.
+    pub(super) fn on(&self, queue: &str, stop: CancellationToken) -> Self {
+        Self {
+            broker: self.broker.clone(),
+            publisher: self.publisher.clone(),
+            queue: queue.to_owned(),
+            logical: self.logical.clone(),
+            handler: self.handler.clone(),
+            shutdown: stop,
+        }
+    }
+}
+
 impl<H: Deliveries> QueueConsumer<H> {
     async fn run(self) {
         while let Some(link) = self.broker.link(&self.shutdown).await {
-            match self.subscribe(&link.connection).await {
-                Ok((channel, deliveries)) => {
-                    self.consume(deliveries).await;
-                    let _ = channel.close(200, "consumer stopping".into()).await;
-                }
-                Err(error) => {
-                    tracing::warn!(queue = %self.queue, %error, "cannot subscribe; retrying");
-                    tokio::select! {
-                        _ = self.shutdown.cancelled() => {}
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                    }
-                }
-            }
+            self.session(&link.connection).await;
             if self.shutdown.is_cancelled() {
                 break;
             }
         }
         tracing::info!(queue = %self.queue, "consumer stopped");
+    }
+
+    /// Subscribes on `connection` and consumes until shutdown or until the delivery stream ends;
+    /// then closes the channel, which returns prefetched, unhandled deliveries to the queue in
+    /// their order (the batch in hand is settled first).
+    pub(super) async fn session(&self, connection: &lapin::Connection) {
+        match self.subscribe(connection).await {
+            Ok((channel, deliveries)) => {
+                self.consume(deliveries).await;
+                let _ = channel.close(200, "consumer stopping".into()).await;
+            }
+            Err(error) => {
+                tracing::warn!(queue = %self.queue, %error, "cannot subscribe; retrying");
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            }
+        }
     }
 
     async fn subscribe(
@@ -316,12 +367,12 @@ impl<H: Deliveries> QueueConsumer<H> {
                 *slot = Some(self.settlement(delivery, result));
             }
         }
-        metrics::histogram!("event_processing_duration_seconds", "queue" => self.queue.clone())
+        metrics::histogram!("event_processing_duration_seconds", "queue" => self.logical.clone())
             .record(started.elapsed().as_secs_f64());
         for (settlement, delivery) in settlements.into_iter().zip(&batch) {
             let settlement = settlement.unwrap_or(Settlement::Ack);
             let outcome = self.divert(delivery, settlement).await?;
-            metrics::counter!("messages_consumed_total", "queue" => self.queue.clone(), "outcome" => outcome)
+            metrics::counter!("messages_consumed_total", "queue" => self.logical.clone(), "outcome" => outcome)
                 .increment(1);
         }
         // Every delivery of the batch is now settled (diverted copies are confirmed), and the
@@ -398,7 +449,7 @@ impl<H: Deliveries> QueueConsumer<H> {
                 (properties::RETRY_COUNT, number(i64::from(attempts))),
                 (properties::FAILURE_KIND, text(kind)),
                 (properties::FAILURE_REASON, text(reason)),
-                (properties::ORIGINAL_QUEUE, text(&self.queue)),
+                (properties::ORIGINAL_QUEUE, text(&self.logical)),
                 (
                     properties::ORIGINAL_EXCHANGE,
                     text(delivery.exchange.as_str()),
@@ -413,9 +464,9 @@ impl<H: Deliveries> QueueConsumer<H> {
                 ),
             ],
         );
-        let dlq = dlq_name(&self.queue);
+        let dlq = dlq_name(&self.logical);
         self.republish(&dlq, delivery, properties).await?;
-        metrics::counter!("messages_dead_lettered_total", "queue" => self.queue.clone(), "kind" => kind)
+        metrics::counter!("messages_dead_lettered_total", "queue" => self.logical.clone(), "kind" => kind)
             .increment(1);
         self.announce_dead_letter(delivery, &dlq, kind, reason, attempts)
             .await;
@@ -462,7 +513,7 @@ impl<H: Deliveries> QueueConsumer<H> {
                 correlation_id: Some(correlation_id),
             },
             DeadLetterQueued {
-                queue: self.queue.clone(),
+                queue: self.logical.clone(),
                 dead_letter_queue: dlq.to_owned(),
                 failure_kind: kind.to_owned(),
                 reason: reason.to_owned(),

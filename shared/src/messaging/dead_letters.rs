@@ -107,6 +107,11 @@ impl Broker {
         message_id: Option<&str>,
     ) -> Result<usize, DeadLetterError> {
         let dlq = self.known_dlq(queue)?;
+        let entry = self
+            .topology()
+            .queue(queue)
+            .map(|spec| self.topology().entry(spec))
+            .ok_or_else(|| DeadLetterError::UnknownQueue(queue.to_owned()))?;
         let channel = self.operator_channel().await?;
         let publisher = self.publisher();
         let waiting = message_count(&channel, &dlq).await?;
@@ -128,8 +133,8 @@ impl Broker {
             );
             publisher
                 .send(vec![Outgoing {
-                    exchange: "",
-                    routing_key: queue,
+                    exchange: &entry.exchange,
+                    routing_key: &entry.routing_key,
                     payload: &message.delivery.data,
                     properties: props,
                 }])

@@ -11,7 +11,7 @@ use super::{
 pub struct QueueDepth {
     pub queue: String,
     pub dead_letter_queue: String,
-    /// Ready in the work queue (not yet delivered to a consumer).
+    /// Ready in the work queue, or in all its partitions (not yet delivered to a consumer).
     pub ready: u32,
     pub dead_letters: u32,
 }
@@ -23,8 +23,12 @@ impl Broker {
         let mut depths = Vec::new();
         for spec in &self.topology().queues {
             let dlq = dlq_name(&spec.name);
+            let mut ready = 0;
+            for queue in self.topology().consumed_queues(spec) {
+                ready += message_count(&channel, &queue).await?;
+            }
             depths.push(QueueDepth {
-                ready: message_count(&channel, &spec.name).await?,
+                ready,
                 dead_letters: message_count(&channel, &dlq).await?,
                 queue: spec.name.clone(),
                 dead_letter_queue: dlq,

@@ -18,14 +18,21 @@ pub const ORIGINAL_QUEUE: &str = "x-original-queue";
 pub const ORIGINAL_EXCHANGE: &str = "x-original-exchange";
 pub const ORIGINAL_ROUTING_KEY: &str = "x-original-routing-key";
 pub const DEAD_LETTERED_AT: &str = "x-dead-lettered-at";
+/// What a partition exchange hashes (`topology.rs`): the complaint an event is about
+/// ([`partition_key`]), so all of a complaint's events, and the replies about it, reach the
+/// same partition in the order they were published.
+pub const PARTITION_KEY: &str = "x-partition-key";
 /// Set on events re-published by a replay.
 pub const REPLAY: &str = "x-replay";
 
 const PERSISTENT: u8 = 2;
 
-/// Properties for publishing `envelope`: persistent JSON with its ids, type and source.
+/// Properties for publishing `envelope`: persistent JSON with its ids, type and source, and
+/// its [`partition_key`] as a header for the partition exchanges.
 pub fn for_envelope(envelope: &Envelope) -> BasicProperties {
     let timestamp = envelope.metadata.timestamp.timestamp().max(0) as u64;
+    let mut headers = FieldTable::default();
+    headers.insert(PARTITION_KEY.into(), text(partition_key(envelope)));
     BasicProperties::default()
         .with_content_type("application/json".into())
         .with_delivery_mode(PERSISTENT)
@@ -34,6 +41,20 @@ pub fn for_envelope(envelope: &Envelope) -> BasicProperties {
         .with_type(short(&envelope.event_type))
         .with_app_id(short(&envelope.metadata.source))
         .with_timestamp(timestamp)
+        .with_headers(headers)
+}
+
+/// The complaint an event is about: the `complaintId` of its data when it has one (a
+/// notification's outcome, an audit reply: their aggregate is the notification or the request,
+/// but the saga keeper must see them after the complaint's event that caused them, so they go
+/// to the complaint's partition), else its aggregate id. Every aggregate belongs to one
+/// complaint, so each aggregate's events stay in one partition too.
+pub fn partition_key(envelope: &Envelope) -> &str {
+    envelope
+        .event_data
+        .get("complaintId")
+        .and_then(|id| id.as_str())
+        .unwrap_or(&envelope.aggregate_id)
 }
 
 /// Properties for the answer to a request (request/reply): JSON, transient (a reply whose
@@ -124,6 +145,31 @@ mod tests {
         assert_eq!(
             header_str(&retried, FAILURE_REASON).as_deref(),
             Some("db down")
+        );
+    }
+
+    #[test]
+    fn a_reply_about_a_complaint_goes_to_the_complaints_partition() {
+        let metadata = crate::event::Metadata::new("test", "corr".into(), chrono::Utc::now());
+        let created = Envelope::new(
+            crate::event::EventType::ComplaintCreated,
+            "c-1",
+            "Complaint",
+            serde_json::json!({ "title": "t" }),
+            metadata.clone(),
+        );
+        let sent = Envelope::new(
+            crate::event::EventType::NotificationSent,
+            "5b0c7a52-notification",
+            "Notification",
+            serde_json::json!({ "complaintId": "c-1" }),
+            metadata,
+        );
+        assert_eq!(partition_key(&created), "c-1");
+        assert_eq!(partition_key(&sent), "c-1");
+        assert_eq!(
+            header_str(&for_envelope(&sent), PARTITION_KEY).as_deref(),
+            Some("c-1")
         );
     }
 

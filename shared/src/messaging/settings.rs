@@ -26,6 +26,11 @@ pub struct BrokerSettings {
     pub retry: RetryPolicy,
     /// Quorum (the default) or classic work queues; see [`WorkQueueType`].
     pub work_queue_type: WorkQueueType,
+    /// Partitions of each work queue (`APP_BROKER__PARTITIONS`), so that several instances
+    /// share its work by complaint; 1 keeps one queue. Every instance of a service must use
+    /// the same value; changing it on a running deployment is a migration (ARCHITECTURE.md,
+    /// "Scaling").
+    pub partitions: u16,
 }
 
 impl Default for BrokerSettings {
@@ -39,6 +44,7 @@ impl Default for BrokerSettings {
             reconnect_max_delay: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             work_queue_type: WorkQueueType::Quorum,
+            partitions: 1,
         }
     }
 }

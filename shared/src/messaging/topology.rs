@@ -11,11 +11,25 @@
 //!   there through the default exchange; when its TTL expires the broker dead-letters it straight
 //!   back into `Q` (again through the default exchange), so a retry reaches only the queue whose
 //!   handler failed, never the other queues bound to the same routing key.
+//!
+//! With `partitions` P > 1 (ARCHITECTURE.md, "Scaling"), a partitioned work queue `Q` is split:
+//! - `Q.partitions`: a consistent-hash exchange bound to what `Q` would be bound to; it hashes
+//!   the `x-partition-key` header the publisher sets (the complaint an event is about), so one
+//!   complaint always lands in the same partition;
+//! - `Q.p0` … `Q.p<P-1>`: the partitions, each a work queue as above (single active consumer),
+//!   bound to `Q.partitions` with equal weight;
+//! - `Q.p<i>.retry.<ms>ms`: the delay queues of each partition, which send a retry back into the
+//!   partition it failed in (never re-hashed, so a change of P does not move a retry);
+//! - `Q.dlq`: still one per logical queue, so operators look in one place;
+//! - `Q.member.<k>`: not declared here; exclusive queues the running instances hold to count
+//!   each other (`membership.rs`).
+//!
+//! P = 1 is the plan above, unchanged.
 
 use super::{permissions::Grant, retry::RetryPolicy};
 use crate::event::exchanges;
 use lapin::{
-    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    options::{ExchangeBindOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
     types::{AMQPValue, FieldTable, LongString},
     Channel, ExchangeKind,
 };
@@ -36,6 +50,18 @@ pub fn retry_queue_name(queue: &str, delay: Duration) -> String {
     format!("{queue}.retry.{}ms", delay.as_millis())
 }
 
+pub fn partition_queue_name(queue: &str, partition: u16) -> String {
+    format!("{queue}.p{partition}")
+}
+
+/// The consistent-hash exchange that spreads a partitioned queue's messages.
+pub fn partition_exchange_name(queue: &str) -> String {
+    format!("{queue}.partitions")
+}
+
+/// The exchange type of the partition exchanges (the `rabbitmq_consistent_hash_exchange` plugin).
+pub const CONSISTENT_HASH: &str = "x-consistent-hash";
+
 /// A work queue and what it listens to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueSpec {
@@ -43,6 +69,9 @@ pub struct QueueSpec {
     pub bindings: Vec<Binding>,
     /// One consumer at a time across all instances, so one complaint's events stay in order.
     pub single_active_consumer: bool,
+    /// Split into the topology's partitions (by aggregate id). Off for a queue whose messages
+    /// carry no aggregate id header (commands sent by clients).
+    pub partitioned: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +86,14 @@ impl QueueSpec {
             name: name.into(),
             bindings: Vec::new(),
             single_active_consumer: true,
+            partitioned: true,
         }
+    }
+
+    /// One queue whatever the topology's partitions (see [`QueueSpec::partitioned`]).
+    pub fn unpartitioned(mut self) -> Self {
+        self.partitioned = false;
+        self
     }
 
     pub fn bind(mut self, exchange: &str, routing_key: &str) -> Self {
@@ -86,6 +122,16 @@ pub struct Topology {
     pub queues: Vec<QueueSpec>,
     pub retry: RetryPolicy,
     pub work_queue_type: WorkQueueType,
+    /// Partitions of each partitioned work queue; 1 is one queue, as before partitioning.
+    pub partitions: u16,
+}
+
+/// Where a message enters a logical work queue: the queue itself through the default exchange,
+/// or its partition exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub exchange: String,
+    pub routing_key: String,
 }
 
 /// The type of the work queues. Quorum in every deployment; the integration tests run classic
@@ -111,7 +157,7 @@ pub enum Arg {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExchangeDecl {
     pub name: String,
-    /// "topic" or "fanout".
+    /// "topic", "fanout" or [`CONSISTENT_HASH`].
     pub kind: &'static str,
     pub arguments: Vec<(&'static str, Arg)>,
 }
@@ -128,6 +174,8 @@ pub struct Declarations {
     pub exchanges: Vec<ExchangeDecl>,
     pub queues: Vec<QueueDecl>,
     pub bindings: Vec<(String, Binding)>,
+    /// Exchange-to-exchange bindings: (destination exchange, source and routing key).
+    pub exchange_bindings: Vec<(String, Binding)>,
 }
 
 impl Topology {
@@ -136,6 +184,45 @@ impl Topology {
             queues: Vec::new(),
             retry,
             work_queue_type: WorkQueueType::Quorum,
+            partitions: 1,
+        }
+    }
+
+    pub fn with_partitions(mut self, partitions: u16) -> Self {
+        self.partitions = partitions.max(1);
+        self
+    }
+
+    /// How many queues `spec` is split into.
+    pub fn partition_count(&self, spec: &QueueSpec) -> u16 {
+        if spec.partitioned {
+            self.partitions.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// The queues consumers subscribe to for `spec`: itself, or its partitions.
+    pub fn consumed_queues(&self, spec: &QueueSpec) -> Vec<String> {
+        match self.partition_count(spec) {
+            1 => vec![spec.name.clone()],
+            count => (0..count)
+                .map(|p| partition_queue_name(&spec.name, p))
+                .collect(),
+        }
+    }
+
+    /// Where a message re-driven to `spec` is published.
+    pub fn entry(&self, spec: &QueueSpec) -> Entry {
+        match self.partition_count(spec) {
+            1 => Entry {
+                exchange: String::new(),
+                routing_key: spec.name.clone(),
+            },
+            _ => Entry {
+                exchange: partition_exchange_name(&spec.name),
+                routing_key: spec.name.clone(),
+            },
         }
     }
 
@@ -181,18 +268,46 @@ impl Topology {
                 routing_key: String::new(),
             },
         )];
+        let mut exchange_bindings = Vec::new();
         for spec in &self.queues {
-            queues.extend(self.queue_declarations(spec));
-            bindings.extend(spec.bindings.iter().map(|b| (spec.name.clone(), b.clone())));
+            if self.partition_count(spec) == 1 {
+                queues.extend(self.queue_declarations(spec, &spec.name));
+                bindings.extend(spec.bindings.iter().map(|b| (spec.name.clone(), b.clone())));
+                continue;
+            }
+            let exchange = partition_exchange_name(&spec.name);
+            exchanges_to_declare.push(ExchangeDecl {
+                name: exchange.clone(),
+                kind: CONSISTENT_HASH,
+                arguments: vec![(
+                    "hash-header",
+                    Arg::Str(super::properties::PARTITION_KEY.to_owned()),
+                )],
+            });
+            exchange_bindings.extend(spec.bindings.iter().map(|b| (exchange.clone(), b.clone())));
+            for partition in self.consumed_queues(spec) {
+                queues.extend(self.queue_declarations(spec, &partition));
+                // The routing key of a consistent-hash binding is the partition's weight.
+                bindings.push((
+                    partition,
+                    Binding {
+                        exchange: exchange.clone(),
+                        routing_key: "1".to_owned(),
+                    },
+                ));
+            }
         }
         Declarations {
             exchanges: exchanges_to_declare,
             queues,
             bindings,
+            exchange_bindings,
         }
     }
 
-    fn queue_declarations(&self, spec: &QueueSpec) -> Vec<QueueDecl> {
+    /// The work queue `queue` (`spec` itself or one of its partitions), then, once per
+    /// logical queue, its DLQ, then its delay queues.
+    fn queue_declarations(&self, spec: &QueueSpec, queue: &str) -> Vec<QueueDecl> {
         let mut work_args = vec![
             ("x-dead-letter-exchange", Arg::Str(String::new())),
             ("x-dead-letter-routing-key", Arg::Str(spec.dlq())),
@@ -209,27 +324,31 @@ impl Topology {
         if spec.single_active_consumer {
             work_args.push(("x-single-active-consumer", Arg::Bool(true)));
         }
-        let mut decls = vec![
-            QueueDecl {
-                name: spec.name.clone(),
-                arguments: work_args,
-            },
-            QueueDecl {
+        let mut decls = vec![QueueDecl {
+            name: queue.to_owned(),
+            arguments: work_args,
+        }];
+        let first = self
+            .consumed_queues(spec)
+            .first()
+            .is_some_and(|q| q == queue);
+        if first {
+            decls.push(QueueDecl {
                 name: spec.dlq(),
                 arguments: vec![("x-queue-type", Arg::Str("classic".into()))],
-            },
-        ];
+            });
+        }
         decls.extend(
             self.retry
                 .distinct_delays()
                 .into_iter()
                 .map(|delay| QueueDecl {
-                    name: retry_queue_name(&spec.name, delay),
+                    name: retry_queue_name(queue, delay),
                     arguments: vec![
                         ("x-queue-type", Arg::Str("classic".into())),
                         ("x-message-ttl", Arg::Int(delay.as_millis() as i64)),
                         ("x-dead-letter-exchange", Arg::Str(String::new())),
-                        ("x-dead-letter-routing-key", Arg::Str(spec.name.clone())),
+                        ("x-dead-letter-routing-key", Arg::Str(queue.to_owned())),
                     ],
                 }),
         );
@@ -260,7 +379,8 @@ impl Topology {
         for exchange in &plan.exchanges {
             let kind = match exchange.kind {
                 "fanout" => ExchangeKind::Fanout,
-                _ => ExchangeKind::Topic,
+                "topic" => ExchangeKind::Topic,
+                other => ExchangeKind::Custom(other.to_owned()),
             };
             let options = if may_configure(&exchange.name) {
                 durable_exchange
@@ -306,6 +426,21 @@ impl Topology {
                     binding.exchange.as_str().into(),
                     binding.routing_key.as_str().into(),
                     QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        for (destination, binding) in plan
+            .exchange_bindings
+            .iter()
+            .filter(|(x, _)| may_configure(x))
+        {
+            channel
+                .exchange_bind(
+                    destination.as_str().into(),
+                    binding.exchange.as_str().into(),
+                    binding.routing_key.as_str().into(),
+                    ExchangeBindOptions::default(),
                     FieldTable::default(),
                 )
                 .await?;
@@ -427,5 +562,111 @@ mod tests {
         assert!(topic_exchanges.iter().all(|e| e
             .arguments
             .contains(&("alternate-exchange", Arg::Str(UNROUTED.into())))));
+    }
+
+    fn partitioned_audit_topology() -> Topology {
+        audit_topology().with_partitions(3)
+    }
+
+    #[test]
+    fn one_partition_is_the_plan_of_one_queue() {
+        assert_eq!(
+            audit_topology().with_partitions(1).declarations(),
+            audit_topology().declarations()
+        );
+    }
+
+    #[test]
+    fn partitions_are_fed_by_a_consistent_hash_of_the_partition_key() {
+        let plan = partitioned_audit_topology().declarations();
+        let exchange = plan
+            .exchanges
+            .iter()
+            .find(|e| e.name == "audit-service.all-events.partitions")
+            .expect("partition exchange");
+        assert_eq!(exchange.kind, CONSISTENT_HASH);
+        assert!(exchange.arguments.contains(&(
+            "hash-header",
+            Arg::Str(super::super::properties::PARTITION_KEY.into())
+        )));
+        let fed: Vec<&str> = plan
+            .bindings
+            .iter()
+            .filter(|(_, b)| b.exchange == exchange.name)
+            .map(|(q, _)| q.as_str())
+            .collect();
+        assert_eq!(
+            fed,
+            [
+                "audit-service.all-events.p0",
+                "audit-service.all-events.p1",
+                "audit-service.all-events.p2"
+            ]
+        );
+        let sources: Vec<&str> = plan
+            .exchange_bindings
+            .iter()
+            .filter(|(x, _)| *x == exchange.name)
+            .map(|(_, b)| b.exchange.as_str())
+            .collect();
+        assert_eq!(sources, exchanges::DOMAIN_EXCHANGES);
+        assert!(
+            !plan
+                .bindings
+                .iter()
+                .any(|(q, _)| q == "audit-service.all-events"),
+            "the logical queue itself is not declared"
+        );
+    }
+
+    #[test]
+    fn a_partition_retries_into_itself_and_dead_letters_into_the_one_dlq() {
+        let plan = partitioned_audit_topology().declarations();
+        let partition = plan
+            .queues
+            .iter()
+            .find(|q| q.name == "audit-service.all-events.p1")
+            .expect("partition");
+        assert!(partition.arguments.contains(&(
+            "x-dead-letter-routing-key",
+            Arg::Str("audit-service.all-events.dlq".into())
+        )));
+        assert!(partition
+            .arguments
+            .contains(&("x-single-active-consumer", Arg::Bool(true))));
+        let retry = plan
+            .queues
+            .iter()
+            .find(|q| q.name == "audit-service.all-events.p1.retry.2000ms")
+            .expect("the partition's delay queue");
+        assert!(retry.arguments.contains(&(
+            "x-dead-letter-routing-key",
+            Arg::Str("audit-service.all-events.p1".into())
+        )));
+        let dlqs = plan
+            .queues
+            .iter()
+            .filter(|q| q.name.ends_with(".dlq"))
+            .count();
+        assert_eq!(dlqs, 1);
+    }
+
+    #[test]
+    fn an_unpartitioned_queue_keeps_one_queue_and_is_redriven_through_the_default_exchange() {
+        let topology = Topology::new(RetryPolicy::default())
+            .with_queue(QueueSpec::new("complaint-service.commands").unpartitioned())
+            .with_partitions(4);
+        let spec = topology.queue("complaint-service.commands").unwrap();
+        assert_eq!(
+            topology.consumed_queues(spec),
+            ["complaint-service.commands"]
+        );
+        assert_eq!(topology.entry(spec).exchange, "");
+        let partitioned = partitioned_audit_topology();
+        let spec = partitioned.queue("audit-service.all-events").unwrap();
+        assert_eq!(
+            partitioned.entry(spec).exchange,
+            "audit-service.all-events.partitions"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod least_privilege;
 mod messaging;
 mod monitoring;
 mod outbox;
+mod partitions;
 mod plans;
 mod schema;
 mod statement_timeout;
