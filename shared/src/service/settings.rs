@@ -48,7 +48,7 @@ impl Default for ServiceSettings {
 /// environment with the service's own conventional variables (`DATABASE_URL`, …) besides
 /// those of every service.
 ///
-/// ```ignore
+/// ```text
 /// shared::service_settings!(Config, [("DATABASE_URL", "database.url")]);
 /// ```
 #[macro_export]
