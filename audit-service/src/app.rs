@@ -1,5 +1,5 @@
-//! Wiring: connect, migrate, start the recorder and the outbox relay, serve HTTP; stop in
-//! order.
+//! Wiring: connect, migrate, record every domain event and relay the outbox; the rest is the
+//! shared skeleton (`shared::service`).
 
 use crate::{
     config::Config,
@@ -7,90 +7,42 @@ use crate::{
     http::{self, AuditApi},
     store::Store,
 };
-use axum::Router;
 use shared::{
-    http::{Operations, Readiness},
-    lifecycle::Background,
+    http::Readiness,
     messaging::{Broker, QueueSpec, Topology},
     outbox::Relay,
+    service::{Assemble, Parts},
 };
-use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
-pub struct App {
-    listener: TcpListener,
-    router: Router,
-    broker: Broker,
-    pool: PgPool,
-    background: Background,
-}
+pub type App = shared::service::App<Config>;
 
-impl App {
-    pub async fn build(config: Config) -> anyhow::Result<App> {
-        let pool = shared::postgres::connect(&config.database).await?;
-        sqlx::migrate!("../migrations/audit").run(&pool).await?;
-        let topology = Topology::new(config.broker.retry.clone())
+impl Assemble for Config {
+    async fn assemble(self) -> anyhow::Result<Parts> {
+        let migrations = sqlx::migrate!("../migrations/audit");
+        let pool = shared::postgres::connect_migrated(&self.database, migrations).await?;
+        let topology = Topology::new(self.broker.retry.clone())
             .with_queue(QueueSpec::new(QUEUE).bind_all_domain_events());
-        let broker = Broker::start(config.broker.clone(), topology);
-        let background = Background::new();
+        let broker = Broker::start(self.broker.clone(), topology);
         let store = Store::new(pool.clone());
-
-        broker.spawn_consumer(
-            QUEUE,
-            Recorder::new(store.clone()),
-            &background.tracker,
-            background.shutdown.clone(),
-        );
-        Relay::spawn(
-            pool.clone(),
-            broker.publisher(),
-            config.relay.clone(),
-            &background,
-        );
-
         let readiness = Readiness::new().postgres(&pool).broker(&broker);
-        // MONITORING_* events: consumer lag, a growing DLQ, a dependency down too long.
-        shared::monitoring::Monitor::spawn(
-            &broker,
-            readiness.clone(),
-            shared::monitoring::MonitorSettings::default(),
-            &background,
-        );
-        let ops = Operations {
-            readiness,
-            broker: broker.clone(),
-            openapi: http::openapi(),
-            access: shared::auth::Access::new(
-                shared::auth::Verifier::new(&config.auth).await?,
-                http::ACCESS,
-            ),
-        };
-        let api = AuditApi::new(store, config.audit.verify_page_size);
-        let router = shared::http::service_router(http::router(api), ops, &config.http);
-        let listener = config.http.bind().await?;
-        Ok(App {
-            listener,
-            router,
-            broker,
-            pool,
-            background,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map_or(0, |a| a.port())
-    }
-
-    pub fn broker(&self) -> &Broker {
-        &self.broker
-    }
-
-    /// Serves until `shutdown`, then drains background work and closes connections.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let served = shared::http::serve(self.listener, self.router, shutdown).await;
-        self.background.stop(&self.broker).await;
-        self.pool.close().await;
-        Ok(served?)
+        let api = http::router(AuditApi::new(store.clone(), self.audit.verify_page_size));
+        Ok(
+            Parts::new(broker, api, http::openapi(), http::ACCESS, readiness)
+                .background(move |broker, background| {
+                    broker.spawn_consumer(
+                        QUEUE,
+                        Recorder::new(store),
+                        &background.tracker,
+                        background.shutdown.clone(),
+                    );
+                })
+                .background({
+                    let (pool, relay) = (pool.clone(), self.relay);
+                    move |broker, background| {
+                        Relay::spawn(pool, broker.publisher(), relay, background)
+                    }
+                })
+                .on_stop(async move { pool.close().await }),
+        )
     }
 }

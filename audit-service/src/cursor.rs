@@ -1,10 +1,9 @@
-//! Opaque page cursors: where the next page starts, as a token clients pass back untouched.
-//!
-//! A cursor is the hex encoding of a short text naming the last entry of the page: `s:<seq>`
-//! for lists in sequence order, `t:<micros>:<seq>` for lists in time order. The encoding only
-//! keeps clients from building cursors by hand; a forged one is merely another valid position.
+//! The audit lists' page cursors: where the next page starts, after the last entry of a page,
+//! in the lists' sequence order or time order (the token itself: `shared::http::cursor`).
 
 use chrono::{DateTime, Utc};
+use shared::http::cursor::{parse_time, time_field};
+pub use shared::http::cursor::{InvalidCursor, Keyset};
 
 /// The position after which a page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,33 +14,31 @@ pub enum Cursor {
     Time { at: DateTime<Utc>, sequence: i64 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the cursor is not one this service handed out")]
-pub struct InvalidCursor;
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        let text = match self {
-            Cursor::Sequence(sequence) => format!("s:{sequence}"),
-            Cursor::Time { at, sequence } => format!("t:{}:{sequence}", at.timestamp_micros()),
-        };
-        hex::encode(text)
-    }
-
-    pub fn decode(token: &str) -> Result<Self, InvalidCursor> {
-        let bytes = hex::decode(token).map_err(|_| InvalidCursor)?;
-        let text = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
-        let number = |s: &str| s.parse::<i64>().map_err(|_| InvalidCursor);
-        match text.split(':').collect::<Vec<_>>().as_slice() {
-            ["s", sequence] => Ok(Cursor::Sequence(number(sequence)?)),
-            ["t", micros, sequence] => Ok(Cursor::Time {
-                at: DateTime::from_timestamp_micros(number(micros)?).ok_or(InvalidCursor)?,
-                sequence: number(sequence)?,
-            }),
-            _ => Err(InvalidCursor),
+/// `s|<seq>` for lists in sequence order, `t|<micros>|<seq>` for lists in time order (the
+/// token is their hex, see `shared::http::cursor`).
+impl Keyset for Cursor {
+    fn fields(&self) -> Vec<String> {
+        match self {
+            Cursor::Sequence(sequence) => vec!["s".to_owned(), sequence.to_string()],
+            Cursor::Time { at, sequence } => {
+                vec!["t".to_owned(), time_field(*at), sequence.to_string()]
+            }
         }
     }
 
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        match fields {
+            ["s", sequence] => Some(Cursor::Sequence(sequence.parse().ok()?)),
+            ["t", micros, sequence] => Some(Cursor::Time {
+                at: parse_time(micros)?,
+                sequence: sequence.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Cursor {
     /// The sequence of a sequence cursor; a time cursor does not fit such a list.
     pub fn sequence(self) -> Result<i64, InvalidCursor> {
         match self {
@@ -84,9 +81,9 @@ mod tests {
             "",
             "zz",
             "42",
-            &hex::encode("s:x"),
-            &hex::encode("q:1"),
-            &hex::encode("t:1"),
+            &hex::encode("s|x"),
+            &hex::encode("q|1"),
+            &hex::encode("t|1"),
         ] {
             assert_eq!(Cursor::decode(token), Err(InvalidCursor), "{token:?}");
         }

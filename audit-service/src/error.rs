@@ -7,11 +7,8 @@ use crate::cursor::InvalidCursor;
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// A query parameter the client got wrong.
-    #[error("{parameter}: {message}")]
-    InvalidParameter {
-        parameter: &'static str,
-        message: String,
-    },
+    #[error("{field}: {reason}")]
+    InvalidParameter { field: &'static str, reason: String },
     #[error("cursor: {0}")]
     InvalidCursor(#[from] InvalidCursor),
     #[error("{0}")]
@@ -24,10 +21,10 @@ pub enum AuditError {
 }
 
 impl AuditError {
-    pub fn invalid(parameter: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidParameter {
-            parameter,
-            message: message.into(),
+            field,
+            reason: reason.into(),
         }
     }
 
@@ -40,10 +37,5 @@ impl AuditError {
             }
             _ => false,
         }
-    }
-
-    /// PostgreSQL cannot be reached, rather than refusing what was asked.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Database(error) if shared::postgres::is_unavailable(error))
     }
 }

@@ -1,5 +1,6 @@
-//! Wiring: connect, migrate, start the relay, the projector and the consumers, serve HTTP;
-//! stop in order.
+//! Wiring: connect, migrate, then relay the outbox, project the read model, keep idempotency
+//! keys tidy and consume commands and saga replies; the rest is the shared skeleton
+//! (`shared::service`).
 
 use crate::{
     commands::CommandService,
@@ -10,118 +11,66 @@ use crate::{
     queries::QueryService,
     saga::recovery::SagaRecovery,
 };
-use axum::Router;
 use shared::{
-    http::{Operations, Readiness},
-    lifecycle::Background,
+    http::Readiness,
     messaging::{Broker, Topology},
     outbox::Relay,
+    service::{Assemble, Parts},
 };
 use sqlx::PgPool;
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
-pub struct App {
-    listener: TcpListener,
-    router: Router,
-    broker: Broker,
-    pool: PgPool,
-    background: Background,
-}
+pub type App = shared::service::App<Config>;
 
-impl App {
-    pub async fn build(config: Config) -> anyhow::Result<App> {
-        let pool = connect(&config).await?;
+impl Assemble for Config {
+    async fn assemble(self) -> anyhow::Result<Parts> {
+        let pool = connect(&self).await?;
         let topology = consumer::queues().into_iter().fold(
-            Topology::new(config.broker.retry.clone()),
+            Topology::new(self.broker.retry.clone()),
             Topology::with_queue,
         );
-        let broker = Broker::start(config.broker.clone(), topology);
-        let background = Background::new();
+        let broker = Broker::start(self.broker.clone(), topology);
 
         let signals = ProjectionSignals::default();
         let commands = Arc::new(
-            CommandService::new(pool.clone(), config.policy.policy(), signals.clone())
-                .snapshot_every(config.snapshots.every),
+            CommandService::new(pool.clone(), self.policy.policy(), signals.clone())
+                .snapshot_every(self.snapshots.every),
         );
         let queries = Arc::new(QueryService::new(
             pool.clone(),
             signals.clone(),
-            config.projection.max_read_wait,
+            self.projection.max_read_wait,
         ));
         let projections =
-            Projections::new(pool.clone(), config.projection.batch_size, signals.clone());
-
-        Relay::spawn(
-            pool.clone(),
-            broker.publisher(),
-            config.relay.clone(),
-            &background,
-        );
-        Projector::spawn(
-            pool.clone(),
-            config.projection.clone(),
-            signals,
-            &background,
-        );
-        housekeeping::spawn(pool.clone(), config.idempotency.retention, &background);
-        Consumers {
-            commands: commands.clone(),
-            pool: pool.clone(),
-            sagas: config.saga.clone(),
-        }
-        .spawn(&broker, &background);
-
+            Projections::new(pool.clone(), self.projection.batch_size, signals.clone());
         let readiness = Readiness::new().postgres(&pool).broker(&broker);
-        // MONITORING_* events: consumer lag, a growing DLQ, a dependency down too long.
-        shared::monitoring::Monitor::spawn(
-            &broker,
-            readiness.clone(),
-            shared::monitoring::MonitorSettings::default(),
-            &background,
-        );
-        let ops = Operations {
-            readiness,
-            broker: broker.clone(),
-            openapi: http::openapi(),
-            access: shared::auth::Access::new(
-                shared::auth::Verifier::new(&config.auth).await?,
-                http::ACCESS,
-            ),
-        };
         let api = http::router(http::ApiState {
-            commands,
+            commands: commands.clone(),
             queries,
             projections,
             pool: pool.clone(),
-            sagas: Arc::new(SagaRecovery::new(pool.clone(), config.saga.step_timeout())),
+            sagas: Arc::new(SagaRecovery::new(pool.clone(), self.saga.step_timeout())),
         });
-        let router = shared::http::service_router(api, ops, &config.http);
-        let listener = config.http.bind().await?;
-        Ok(App {
-            listener,
-            router,
-            broker,
-            pool,
-            background,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map_or(0, |a| a.port())
-    }
-
-    pub fn broker(&self) -> &Broker {
-        &self.broker
-    }
-
-    /// Serves until `shutdown`, then drains background work and closes connections.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let served = shared::http::serve(self.listener, self.router, shutdown).await;
-        self.background.stop(&self.broker).await;
-        self.pool.close().await;
-        Ok(served?)
+        let consumers = Consumers {
+            commands,
+            pool: pool.clone(),
+            sagas: self.saga.clone(),
+        };
+        let (relay, projection, retention) =
+            (self.relay, self.projection, self.idempotency.retention);
+        Ok(
+            Parts::new(broker, api, http::openapi(), http::ACCESS, readiness)
+                .background({
+                    let pool = pool.clone();
+                    move |broker, background| {
+                        Relay::spawn(pool.clone(), broker.publisher(), relay, background);
+                        Projector::spawn(pool.clone(), projection, signals, background);
+                        housekeeping::spawn(pool, retention, background);
+                        consumers.spawn(broker, background);
+                    }
+                })
+                .on_stop(async move { pool.close().await }),
+        )
     }
 }
 
@@ -140,7 +89,6 @@ pub async fn rebuild_projections(config: Config) -> anyhow::Result<Rebuilt> {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<PgPool> {
-    let pool = shared::postgres::connect(&config.database).await?;
-    sqlx::migrate!("../migrations/complaint").run(&pool).await?;
-    Ok(pool)
+    let migrations = sqlx::migrate!("../migrations/complaint");
+    shared::postgres::connect_migrated(&config.database, migrations).await
 }

@@ -1,4 +1,5 @@
-//! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`).
+//! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`);
+//! the sections every service has are in [`ServiceSettings`].
 //! Durations are whole milliseconds (`APP_PROJECTION__MAX_READ_WAIT=2000`).
 
 use chrono::TimeDelta;
@@ -6,10 +7,9 @@ use serde::{Deserialize, Serialize};
 use shared::{
     complaint::{Policy, SlaTargets},
     config::millis,
-    http::HttpSettings,
-    messaging::BrokerSettings,
     outbox::RelaySettings,
     postgres::DatabaseSettings,
+    service::ServiceSettings,
 };
 use std::time::Duration;
 
@@ -18,12 +18,9 @@ pub const SERVICE: &str = "complaint-service";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    pub log_level: String,
-    pub http: HttpSettings,
-    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
-    pub auth: shared::auth::AuthSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
     pub database: DatabaseSettings,
-    pub broker: BrokerSettings,
     /// The outbox relay (`enabled: false` keeps events in the outbox; tests only).
     pub relay: RelaySettings,
     pub projection: ProjectionSettings,
@@ -36,14 +33,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            log_level: "info".to_owned(),
-            http: HttpSettings::on_port(3005),
-            auth: shared::auth::AuthSettings::default(),
+            service: ServiceSettings::new(SERVICE, 3005),
             database: DatabaseSettings::new("complaint"),
-            broker: BrokerSettings {
-                service_name: SERVICE.to_owned(),
-                ..BrokerSettings::default()
-            },
             relay: RelaySettings::default(),
             projection: ProjectionSettings::default(),
             policy: PolicySettings::default(),
@@ -54,17 +45,7 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::config::load(&[
-            ("PORT", "http.port"),
-            ("CORRELATION_ID_HEADER", "http.correlation_header"),
-            ("DATABASE_URL", "database.url"),
-            ("RABBITMQ_URL", "broker.url"),
-            ("LOG_LEVEL", "log_level"),
-        ])
-    }
-}
+shared::service_settings!(Config, [("DATABASE_URL", "database.url")]);
 
 /// The read side: the projector that keeps the views, and how long a read may wait for it.
 #[derive(Clone, Debug, Serialize, Deserialize)]

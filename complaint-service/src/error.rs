@@ -35,8 +35,8 @@ pub enum ServiceError {
         header: &'static str,
         message: String,
     },
-    #[error("invalid cursor; use the nextCursor of a previous page")]
-    InvalidCursor,
+    #[error(transparent)]
+    InvalidCursor(#[from] shared::http::cursor::InvalidCursor),
     /// An event in the store that this build cannot read: a bug, never the user's doing.
     #[error("a stored event cannot be decoded: {0}")]
     CorruptEvent(#[from] DecodeError),
@@ -58,7 +58,7 @@ impl ServiceError {
     /// A bounded label for `command_executions_total{outcome}`.
     pub fn outcome(&self) -> &'static str {
         match self {
-            Self::Invalid(_) | Self::BadHeader { .. } | Self::InvalidCursor => "invalid",
+            Self::Invalid(_) | Self::BadHeader { .. } | Self::InvalidCursor(_) => "invalid",
             Self::Refused(DomainError::DoesNotExist) | Self::NotFound(_) => "not_found",
             Self::Refused(_) => "refused",
             Self::Forbidden(_) => "forbidden",

@@ -7,6 +7,7 @@
 use chrono::Utc;
 use serde::Serialize;
 use shared::complaint::{Complaint, Priority, Status};
+use shared::http::cursor::Keyset;
 use sqlx::PgPool;
 use std::{collections::BTreeMap, time::Duration};
 use tokio::time::Instant;

@@ -1,5 +1,5 @@
-//! Wiring: connect, create indexes, start ingestion and the Redis mirror, serve HTTP; stop in
-//! order.
+//! Wiring: connect to MongoDB (creating the indexes) and Redis, then ingest every domain event
+//! and keep the Redis mirror; the rest is the shared skeleton (`shared::service`).
 
 use crate::{
     config::Config,
@@ -10,34 +10,25 @@ use crate::{
     store::EventStore,
     streams::{Mirror, RedisStreams},
 };
-use axum::Router;
 use shared::{
-    http::{Operations, Readiness},
-    lifecycle::Background,
+    http::Readiness,
     messaging::Broker,
+    service::{Assemble, Parts},
 };
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
-pub struct App {
-    listener: TcpListener,
-    router: Router,
-    broker: Broker,
-    mongo: mongodb::Client,
-    background: Background,
-}
+pub type App = shared::service::App<Config>;
 
-impl App {
+impl Assemble for Config {
     /// Connects to MongoDB (creating the indexes) and Redis, which must answer at start, and
     /// to RabbitMQ, which may come later; ingestion starts as soon as RabbitMQ is there.
-    pub async fn build(config: Config) -> anyhow::Result<App> {
+    async fn assemble(self) -> anyhow::Result<Parts> {
         // Install the recorder before anything records.
         let _ = shared::telemetry::metrics();
-        let mongo = mongodb::Client::with_uri_str(&config.mongo.url).await?;
+        let mongo = mongodb::Client::with_uri_str(&self.mongo.url).await?;
         let store = Arc::new(EventStore::with_limits(
-            &mongo.database(&config.mongo.database),
-            config.limits.read(),
+            &mongo.database(&self.mongo.database),
+            self.limits.read(),
         ));
         store.create_indexes().await?;
         let backfilled = store.backfill_time_field().await?;
@@ -47,20 +38,10 @@ impl App {
         if let Ok(count) = store.estimated_count().await {
             metrics::set_event_count(count);
         }
-        let redis = RedisStreams::connect(&config.redis).await?;
-
+        let redis = RedisStreams::connect(&self.redis).await?;
         let broker = Broker::start(
-            config.broker.clone(),
-            consumer::topology(config.broker.retry.clone()),
-        );
-        let background = Background::new();
-        let mirror = Mirror::new(redis.clone(), store.clone());
-        mirror.spawn_maintenance(&background);
-        broker.spawn_consumer(
-            consumer::QUEUE,
-            Ingestion::new(store.clone(), mirror),
-            &background.tracker,
-            background.shutdown.clone(),
+            self.broker.clone(),
+            consumer::topology(self.broker.retry.clone()),
         );
 
         let readiness = Readiness::new()
@@ -79,57 +60,31 @@ impl App {
                     async move { redis.ping().await }
                 }
             });
-        // MONITORING_* events: consumer lag, a growing DLQ, a dependency down too long.
-        shared::monitoring::Monitor::spawn(
-            &broker,
-            readiness.clone(),
-            shared::monitoring::MonitorSettings::default(),
-            &background,
-        );
-        let ops = Operations {
-            readiness,
-            broker: broker.clone(),
-            openapi: http::openapi(),
-            access: shared::auth::Access::new(
-                shared::auth::Verifier::new(&config.auth).await?,
-                http::ACCESS,
-            ),
-        };
-        let api = ApiState {
+        let mirror = Mirror::new(redis.clone(), store.clone());
+        let ingestion = Ingestion::new(store.clone(), mirror.clone());
+        let api = http::router(ApiState {
             replayer: Arc::new(Replayer::new(
                 store.clone(),
                 redis.clone(),
                 broker.publisher(),
-                config.limits.replay_max_events,
+                self.limits.replay_max_events,
             )),
             store,
             redis,
-        };
-        let router = shared::http::service_router(http::router(api), ops, &config.http);
-        let listener = config.http.bind().await?;
-        Ok(App {
-            listener,
-            router,
-            broker,
-            mongo,
-            background,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map_or(0, |a| a.port())
-    }
-
-    pub fn broker(&self) -> &Broker {
-        &self.broker
-    }
-
-    /// Serves until `shutdown`, then drains background work and closes connections.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let served = shared::http::serve(self.listener, self.router, shutdown).await;
-        self.background.stop(&self.broker).await;
-        // The driver wants an explicit shutdown before exit.
-        self.mongo.shutdown().await;
-        Ok(served?)
+        });
+        Ok(
+            Parts::new(broker, api, http::openapi(), http::ACCESS, readiness)
+                .background(move |broker, background| {
+                    mirror.spawn_maintenance(background);
+                    broker.spawn_consumer(
+                        consumer::QUEUE,
+                        ingestion,
+                        &background.tracker,
+                        background.shutdown.clone(),
+                    );
+                })
+                // The driver wants an explicit shutdown before exit.
+                .on_stop(async move { mongo.shutdown().await }),
+        )
     }
 }

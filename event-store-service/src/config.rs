@@ -1,20 +1,18 @@
-//! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`).
+//! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`);
+//! the sections every service has are in [`ServiceSettings`].
 
 use serde::{Deserialize, Serialize};
-use shared::{http::HttpSettings, messaging::BrokerSettings};
+use shared::{messaging::BrokerSettings, service::ServiceSettings};
 
 pub const SERVICE: &str = "event-store-service";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    pub log_level: String,
-    pub http: HttpSettings,
-    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
-    pub auth: shared::auth::AuthSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
     pub mongo: MongoSettings,
     pub redis: RedisSettings,
-    pub broker: BrokerSettings,
     pub limits: Limits,
 }
 
@@ -81,10 +79,18 @@ pub struct RedisSettings {
 
 impl Default for Config {
     fn default() -> Self {
+        let service = ServiceSettings::new(SERVICE, 3008);
         Self {
-            log_level: "info".to_owned(),
-            http: HttpSettings::on_port(3008),
-            auth: shared::auth::AuthSettings::default(),
+            service: ServiceSettings {
+                broker: BrokerSettings {
+                    // Bigger batches than other services: one MongoDB and one Redis round
+                    // trip per batch is where ingestion spends its time.
+                    prefetch: 1000,
+                    batch_size: 500,
+                    ..service.broker
+                },
+                ..service
+            },
             mongo: MongoSettings {
                 url: "mongodb://127.0.0.1:27017".to_owned(),
                 database: "event_store".to_owned(),
@@ -93,14 +99,6 @@ impl Default for Config {
                 url: "redis://127.0.0.1:6379".to_owned(),
                 stream_prefix: String::new(),
                 stream_max_len: 1_000_000,
-            },
-            broker: BrokerSettings {
-                service_name: SERVICE.to_owned(),
-                // Bigger batches than other services: one MongoDB and one Redis round trip
-                // per batch is where ingestion spends its time.
-                prefetch: 1000,
-                batch_size: 500,
-                ..BrokerSettings::default()
             },
             limits: Limits::default(),
         }
@@ -119,15 +117,7 @@ impl Default for RedisSettings {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::config::load(&[
-            ("PORT", "http.port"),
-            ("CORRELATION_ID_HEADER", "http.correlation_header"),
-            ("MONGODB_URL", "mongo.url"),
-            ("REDIS_URL", "redis.url"),
-            ("RABBITMQ_URL", "broker.url"),
-            ("LOG_LEVEL", "log_level"),
-        ])
-    }
-}
+shared::service_settings!(
+    Config,
+    [("MONGODB_URL", "mongo.url"), ("REDIS_URL", "redis.url")]
+);

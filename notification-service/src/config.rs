@@ -1,29 +1,22 @@
 //! Settings: defaults, then `APP_CONFIG_FILE`, then the environment (see `shared::config`).
-//! Besides `APP_<SECTION>__<KEY>`, the conventional names below are read.
+//! Besides `APP_<SECTION>__<KEY>`, the conventional names below are read. The sections every
+//! service has are in [`ServiceSettings`].
 
 use crate::delivery::DeliverySettings;
 use serde::{Deserialize, Serialize};
-use shared::{
-    http::HttpSettings, messaging::BrokerSettings, monitoring::MonitorSettings,
-    outbox::RelaySettings, postgres::DatabaseSettings,
-};
+use shared::{outbox::RelaySettings, postgres::DatabaseSettings, service::ServiceSettings};
 
 pub const SERVICE: &str = "notification-service";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    pub log_level: String,
-    pub http: HttpSettings,
-    /// Bearer tokens: the key they are checked with, issuer and audience (`APP_AUTH__…`).
-    pub auth: shared::auth::AuthSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
     pub database: DatabaseSettings,
-    pub broker: BrokerSettings,
     pub relay: RelaySettings,
     pub agents: AgentSettings,
     pub delivery: DeliverySettings,
-    /// Raises MONITORING_* events (consumer lag, growing DLQs, dependencies down).
-    pub monitoring: MonitorSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -48,39 +41,27 @@ impl Default for AgentSettings {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            log_level: "info".to_owned(),
-            http: HttpSettings::on_port(3006),
-            auth: shared::auth::AuthSettings::default(),
+            service: ServiceSettings::new(SERVICE, 3006),
             database: DatabaseSettings::new("notification"),
-            broker: BrokerSettings {
-                service_name: SERVICE.to_owned(),
-                ..BrokerSettings::default()
-            },
             relay: RelaySettings::default(),
             agents: AgentSettings::default(),
             delivery: DeliverySettings::default(),
-            monitoring: MonitorSettings::default(),
         }
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Self, shared::config::ConfigError> {
-        shared::config::load(&[
-            ("PORT", "http.port"),
-            ("CORRELATION_ID_HEADER", "http.correlation_header"),
-            ("DATABASE_URL", "database.url"),
-            ("RABBITMQ_URL", "broker.url"),
-            ("LOG_LEVEL", "log_level"),
-            ("AGENTS_SEED_FILE", "agents.seed_file"),
-            ("MAIL_TRANSPORT", "delivery.transport"),
-            ("MAIL_FROM", "delivery.from"),
-            ("MAIL_DIR", "delivery.file_dir"),
-            ("SMTP_HOST", "delivery.smtp.host"),
-            ("SMTP_PORT", "delivery.smtp.port"),
-            ("SMTP_TLS", "delivery.smtp.tls"),
-            ("SMTP_USERNAME", "delivery.smtp.username"),
-            ("SMTP_PASSWORD", "delivery.smtp.password"),
-        ])
-    }
-}
+shared::service_settings!(
+    Config,
+    [
+        ("DATABASE_URL", "database.url"),
+        ("AGENTS_SEED_FILE", "agents.seed_file"),
+        ("MAIL_TRANSPORT", "delivery.transport"),
+        ("MAIL_FROM", "delivery.from"),
+        ("MAIL_DIR", "delivery.file_dir"),
+        ("SMTP_HOST", "delivery.smtp.host"),
+        ("SMTP_PORT", "delivery.smtp.port"),
+        ("SMTP_TLS", "delivery.smtp.tls"),
+        ("SMTP_USERNAME", "delivery.smtp.username"),
+        ("SMTP_PASSWORD", "delivery.smtp.password"),
+    ]
+);

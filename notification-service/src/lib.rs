@@ -23,4 +23,5 @@ mod template;
 mod test_fixtures;
 
 pub use consumer::QUEUE;
-pub use retry::RetrySettings;
+/// The delivery schedule's old name; it is the shared [`shared::backoff::RetryPolicy`].
+pub use shared::backoff::RetryPolicy as RetrySettings;

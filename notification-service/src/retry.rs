@@ -1,34 +1,10 @@
 //! What happens to a notification after a delivery attempt: sent, tried again later (the
-//! backoff lives in the row, so it survives restarts), or failed for good. Pure.
+//! backoff lives in the row, so it survives restarts), or failed for good. Pure. The schedule
+//! is the shared [`RetryPolicy`], the one the consumers' delay queues follow.
 
 use crate::delivery::SendError;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
-use std::time::Duration;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RetrySettings {
-    /// The wait after the first failed attempt; it doubles after each one.
-    #[serde(with = "shared::config::millis")]
-    pub initial: Duration,
-    /// The longest wait between two attempts.
-    #[serde(with = "shared::config::millis")]
-    pub max: Duration,
-    /// Attempts in all, the first included; a transient failure on the last one fails it.
-    pub max_attempts: u32,
-}
-
-impl Default for RetrySettings {
-    /// 1 s doubling up to 60 s, 5 attempts in all.
-    fn default() -> Self {
-        Self {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-            max_attempts: 5,
-        }
-    }
-}
+use shared::backoff::RetryPolicy;
 
 /// Why a notification failed for good, as a bounded metrics label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,42 +38,35 @@ pub enum Next {
     Failed { kind: FailureKind, reason: String },
 }
 
-impl RetrySettings {
-    /// The wait after `attempts` failed attempts (1 s, 2 s, 4 s, … up to `max`).
-    pub fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(31));
-        self.initial.saturating_mul(factor).min(self.max)
-    }
-
-    /// What follows attempt number `attempt` (1 for the first) that ended in `outcome`.
-    pub fn after_attempt(
-        &self,
-        attempt: u32,
-        outcome: Result<(), SendError>,
-        now: DateTime<Utc>,
-    ) -> Next {
-        match outcome {
-            Ok(()) => Next::Sent,
-            Err(SendError::Permanent(reason)) => Next::Failed {
-                kind: FailureKind::Rejected,
-                reason,
-            },
-            Err(SendError::InvalidAddress(reason)) => Next::Failed {
-                kind: FailureKind::InvalidAddress,
-                reason,
-            },
-            Err(SendError::Transient(error)) if attempt >= self.max_attempts => Next::Failed {
-                kind: FailureKind::RetriesExhausted,
-                reason: format!("retries exhausted after {attempt} attempts: {error}"),
-            },
-            Err(SendError::Transient(error)) => {
-                let wait = TimeDelta::from_std(self.backoff(attempt)).unwrap_or(TimeDelta::MAX);
-                Next::RetryAt {
-                    at: now
-                        .checked_add_signed(wait)
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC),
-                    error,
-                }
+/// What follows attempt number `attempt` (1 for the first) that ended in `outcome`, under
+/// `policy`.
+pub fn after_attempt(
+    policy: &RetryPolicy,
+    attempt: u32,
+    outcome: Result<(), SendError>,
+    now: DateTime<Utc>,
+) -> Next {
+    match outcome {
+        Ok(()) => Next::Sent,
+        Err(SendError::Permanent(reason)) => Next::Failed {
+            kind: FailureKind::Rejected,
+            reason,
+        },
+        Err(SendError::InvalidAddress(reason)) => Next::Failed {
+            kind: FailureKind::InvalidAddress,
+            reason,
+        },
+        Err(SendError::Transient(error)) if attempt >= policy.max_attempts => Next::Failed {
+            kind: FailureKind::RetriesExhausted,
+            reason: format!("retries exhausted after {attempt} attempts: {error}"),
+        },
+        Err(SendError::Transient(error)) => {
+            let wait = TimeDelta::from_std(policy.delay(attempt)).unwrap_or(TimeDelta::MAX);
+            Next::RetryAt {
+                at: now
+                    .checked_add_signed(wait)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
+                error,
             }
         }
     }
@@ -116,18 +85,17 @@ mod tests {
     }
 
     #[test]
-    fn the_wait_doubles_from_one_second_up_to_the_cap() {
-        let settings = RetrySettings::default();
-        let waits: Vec<u64> = (1..=8).map(|n| settings.backoff(n).as_secs()).collect();
+    fn the_default_wait_doubles_from_one_second_up_to_a_minute() {
+        let policy = RetryPolicy::default();
+        let waits: Vec<u64> = (1..=8).map(|n| policy.delay(n).as_secs()).collect();
         assert_eq!(waits, vec![1, 2, 4, 8, 16, 32, 60, 60]);
-        assert_eq!(settings.backoff(u32::MAX), settings.max);
     }
 
     #[test]
     fn a_transient_failure_is_tried_again_after_the_backoff() {
-        let settings = RetrySettings::default();
+        let policy = RetryPolicy::default();
         assert_eq!(
-            settings.after_attempt(2, transient(), now()),
+            after_attempt(&policy, 2, transient(), now()),
             Next::RetryAt {
                 at: now() + TimeDelta::seconds(2),
                 error: "451 try later".into()
@@ -137,8 +105,8 @@ mod tests {
 
     #[test]
     fn a_transient_failure_on_the_last_attempt_fails_for_good() {
-        let settings = RetrySettings::default();
-        let Next::Failed { kind, reason } = settings.after_attempt(5, transient(), now()) else {
+        let policy = RetryPolicy::default();
+        let Next::Failed { kind, reason } = after_attempt(&policy, 5, transient(), now()) else {
             panic!("expected a failure");
         };
         assert_eq!(kind, FailureKind::RetriesExhausted);
@@ -147,7 +115,8 @@ mod tests {
 
     #[test]
     fn a_permanent_failure_fails_at_once() {
-        let next = RetrySettings::default().after_attempt(
+        let next = after_attempt(
+            &RetryPolicy::default(),
             1,
             Err(SendError::Permanent("550 unknown user".into())),
             now(),
@@ -164,7 +133,7 @@ mod tests {
     #[test]
     fn success_is_sent() {
         assert_eq!(
-            RetrySettings::default().after_attempt(3, Ok(()), now()),
+            after_attempt(&RetryPolicy::default(), 3, Ok(()), now()),
             Next::Sent
         );
     }

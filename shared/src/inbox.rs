@@ -1,9 +1,16 @@
 //! The inbox: a consumer records each event id it has handled in the same transaction as the
 //! effect, so a redelivered event is recognised and skipped (effectively-once effects).
-//! The table (`processed_events (consumer, event_id)`) is created by each service's migration.
+//! The table (`processed_events (consumer, event_id)`, its primary key) is created by each
+//! service's migration; [`require_table`] checks it at start-up.
 
-use sqlx::PgConnection;
+use crate::postgres::{require_columns, SchemaError};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+/// Checks that the service's migrations created the `processed_events` table this module uses.
+pub async fn require_table(pool: &PgPool) -> Result<(), SchemaError> {
+    require_columns(pool, "processed_events", &["consumer", "event_id"]).await
+}
 
 /// Records that `consumer` handles `event_id` now; `false` if it already had.
 pub async fn first_time(

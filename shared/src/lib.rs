@@ -4,6 +4,7 @@
 //! telemetry and HTTP basics.
 
 pub mod auth;
+pub mod backoff;
 pub mod complaint;
 pub mod config;
 pub mod event;
@@ -14,6 +15,7 @@ pub mod messaging;
 pub mod monitoring;
 pub mod outbox;
 pub mod postgres;
+pub mod service;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -4,6 +4,7 @@
 use crate::{cursor::Cursor, error::AuditError, query::EntryFilter};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use shared::http::cursor::Keyset;
 use utoipa::IntoParams;
 
 /// The most entries one page may hold.

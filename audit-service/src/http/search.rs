@@ -13,6 +13,7 @@ use crate::{
     query::{EntryFilter, Page, PageRequest},
 };
 use axum::extract::State;
+use shared::http::cursor::Keyset;
 use shared::http::{ErrorBody, Json, Query};
 
 const DEFAULT_LIMIT: u32 = 50;

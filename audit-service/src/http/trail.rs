@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{cursor::Cursor, error::AuditError, query::PageRequest};
 use axum::extract::State;
+use shared::http::cursor::Keyset;
 use shared::http::{ErrorBody, Json, Path, Query};
 
 /// The entries of one aggregate (a complaint, a notification, a saga…), chronological

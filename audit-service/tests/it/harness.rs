@@ -32,11 +32,9 @@ pub use shared::test_support::Reply;
 
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
-    let mut config = Config {
-        auth: test_support::auth::settings(),
-        http: test_support::http(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http = test_support::http();
+    config.auth = test_support::auth::settings();
     config.database = test_support::database();
     config.broker = test_support::broker(&vhost, SERVICE);
     config.relay.poll_interval = Duration::from_millis(200);

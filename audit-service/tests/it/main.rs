@@ -8,4 +8,5 @@ mod harness;
 mod hash_schemes;
 mod queries;
 mod recording;
+mod startup;
 mod tampering;

@@ -5,7 +5,7 @@ use crate::{
     events::{at, correlation, event, id, ids},
     harness::{spawn_app, TestApp},
 };
-use audit_service::cursor::Cursor;
+use audit_service::cursor::{Cursor, Keyset};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::event::{Envelope, EventType};

@@ -59,18 +59,11 @@ impl From<ServiceError> for ApiError {
                 format!("{header}: {message}"),
             )
             .with_details(json!({ "header": header })),
-            ServiceError::InvalidCursor => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_CURSOR",
-                "invalid cursor; pass the nextCursor of a previous page unchanged",
-            ),
-            ServiceError::Database(error) if shared::postgres::is_unavailable(&error) => {
-                tracing::warn!(%error, "PostgreSQL unavailable");
-                ApiError::unavailable("PostgreSQL")
+            ServiceError::InvalidCursor(error) => ApiError::invalid_cursor(&error),
+            ServiceError::Database(error) => ApiError::database(error),
+            error @ (ServiceError::CorruptEvent(_) | ServiceError::Inconsistent(_)) => {
+                ApiError::internal(error)
             }
-            error @ (ServiceError::CorruptEvent(_)
-            | ServiceError::Database(_)
-            | ServiceError::Inconsistent(_)) => ApiError::internal(error),
         }
     }
 }

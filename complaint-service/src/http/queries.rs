@@ -7,6 +7,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use shared::http::cursor::Keyset;
 use shared::{
     auth::Principal,
     complaint::{Priority, Status},

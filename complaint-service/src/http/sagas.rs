@@ -3,6 +3,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
+use shared::http::cursor::Keyset;
 use shared::{
     complaint::Reason,
     http::{ApiError, ErrorBody, Json, Path, Query},

@@ -10,7 +10,6 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::{watch, Notify};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
@@ -21,8 +20,7 @@ use crate::{
 };
 use shared::{
     complaint::Complaint,
-    lifecycle::{pause_after_failures, Background},
-    postgres::Wakeups,
+    lifecycle::{Background, Poller, Round, Worker},
 };
 
 /// While committed events are held back (an older appender is still running), look
@@ -65,7 +63,8 @@ pub struct Projector {
     pool: PgPool,
     settings: ProjectionSettings,
     signals: ProjectionSignals,
-    shutdown: CancellationToken,
+    /// The next wait while events are held back.
+    retry: Duration,
 }
 
 impl Projector {
@@ -76,59 +75,17 @@ impl Projector {
         signals: ProjectionSignals,
         background: &Background,
     ) {
-        if !settings.enabled {
-            tracing::warn!("the projector is disabled by configuration");
-            return;
-        }
+        let (enabled, wake) = (settings.enabled, signals.wake.clone());
         let projector = Projector {
-            pool,
+            pool: pool.clone(),
             settings,
             signals,
-            shutdown: background.shutdown.clone(),
+            retry: FIRST_RETRY,
         };
-        background.tracker.spawn(projector.run());
-    }
-
-    async fn run(self) {
-        let mut wakeups = Wakeups::listen(&self.pool, CHANNEL_SQL).await;
-        let mut poll = tokio::time::interval(self.settings.poll_interval);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut retry = FIRST_RETRY;
-        let mut failures = 0u32;
-        loop {
-            let pause = match self.catch_up().await {
-                Ok(false) => {
-                    failures = 0;
-                    retry = FIRST_RETRY;
-                    None
-                }
-                Ok(true) => {
-                    let pause = retry;
-                    retry = (retry * 2).min(self.settings.poll_interval);
-                    Some(pause)
-                }
-                Err(error) => {
-                    failures += 1;
-                    let pause = pause_after_failures(failures);
-                    tracing::warn!(%error, ?pause, "projector failed; retrying");
-                    Some(pause)
-                }
-            };
-            let soon = async {
-                match pause {
-                    Some(pause) => tokio::time::sleep(pause).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                _ = poll.tick() => {}
-                _ = self.signals.wake.notified() => {}
-                _ = soon => {}
-                _ = wakeups.next() => {}
-            }
-        }
-        tracing::info!("projector stopped");
+        Poller::new("projector", pool, CHANNEL_SQL)
+            .enabled(enabled)
+            .also_woken_by(wake)
+            .spawn(projector, background);
     }
 
     /// Applies batches until none is full; `true` if events remain that are held back.
@@ -155,6 +112,21 @@ impl Projector {
             self.signals.advanced();
         }
         Ok(Some(applied))
+    }
+}
+
+impl Worker for Projector {
+    type Error = sqlx::Error;
+
+    async fn round(&mut self) -> Result<Round, sqlx::Error> {
+        if self.catch_up().await? {
+            let wait = self.retry;
+            self.retry = (self.retry * 2).min(self.settings.poll_interval);
+            Ok(Round::WaitUpTo(wait))
+        } else {
+            self.retry = FIRST_RETRY;
+            Ok(Round::WaitUpTo(self.settings.poll_interval))
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::{error::ServiceError, listing::Cursor};
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use serde::Serialize;
 use shared::complaint::Reason;
+use shared::http::cursor::Keyset;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;

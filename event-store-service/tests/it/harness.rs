@@ -31,12 +31,10 @@ pub struct Servers {
 impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
-        let mut config = Config {
-            auth: test_support::auth::settings(),
-            http: test_support::http(),
-            broker: test_support::broker(&vhost, SERVICE),
-            ..Config::default()
-        };
+        let mut config = Config::default();
+        config.http = test_support::http();
+        config.auth = test_support::auth::settings();
+        config.broker = test_support::broker(&vhost, SERVICE);
         config.mongo.url = test_support::mongo_url();
         config.mongo.database = test_support::unique("test_");
         config.redis.url = test_support::redis_url();

@@ -1,8 +1,8 @@
 //! How notifications are delivered: which transport, its settings, pacing and retries.
 
 use super::breaker::BreakerSettings;
-use crate::retry::RetrySettings;
 use serde::{Deserialize, Serialize};
+use shared::backoff::RetryPolicy;
 use std::time::Duration;
 
 shared::wire_enum!(
@@ -36,7 +36,7 @@ pub struct DeliverySettings {
     /// The safety-net poll, should a wake-up be missed.
     #[serde(with = "shared::config::millis")]
     pub poll_interval: Duration,
-    pub retry: RetrySettings,
+    pub retry: RetryPolicy,
     /// The circuit breaker on the mail server.
     pub breaker: BreakerSettings,
 }
@@ -52,7 +52,7 @@ impl Default for DeliverySettings {
             batch_size: 100,
             concurrency: 32,
             poll_interval: Duration::from_secs(5),
-            retry: RetrySettings::default(),
+            retry: RetryPolicy::default(),
             breaker: BreakerSettings::default(),
         }
     }

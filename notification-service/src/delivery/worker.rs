@@ -24,29 +24,24 @@ use crate::{
     events,
     model::{Channel, Step},
     notification::Notification,
-    retry::{FailureKind, Next},
+    retry::{self, FailureKind, Next},
     store::notifications as store,
     telemetry,
 };
 use chrono::{DateTime, Utc};
 use futures_util::{stream, StreamExt};
-use shared::{
-    lifecycle::{pause_after_failures, Background},
-    postgres::Wakeups,
-};
+use shared::lifecycle::{Background, Poller, Round, Worker};
 use sqlx::PgPool;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio_util::sync::CancellationToken;
 
 pub struct DeliveryWorker {
     pool: PgPool,
     transport: Arc<AnyTransport>,
     circuit: Circuit,
     settings: DeliverySettings,
-    shutdown: CancellationToken,
 }
 
 /// What one round did, for metrics once it is committed.
@@ -73,53 +68,13 @@ impl DeliveryWorker {
         }
         telemetry::none_held_yet();
         let worker = DeliveryWorker {
-            pool,
+            pool: pool.clone(),
             transport,
             circuit,
             settings,
-            shutdown: background.shutdown.clone(),
         };
-        background.tracker.spawn(worker.run());
-    }
-
-    async fn run(self) {
-        let mut wakeups = Wakeups::listen(&self.pool, store::WAKE_CHANNEL_SQL).await;
-        let mut failures = 0u32;
-        while !self.shutdown.is_cancelled() {
-            let limit = match self.circuit.permit() {
-                Permit::Deliver => self.settings.batch_size,
-                Permit::Probe => 1,
-                Permit::Wait(pause) => {
-                    tokio::select! {
-                        _ = self.shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(pause) => {}
-                    }
-                    continue;
-                }
-            };
-            let wait = match self.deliver_round(limit).await {
-                Ok(count) if count as i64 >= limit && !self.circuit.is_open() => {
-                    failures = 0;
-                    continue; // more are due
-                }
-                Ok(_) => {
-                    failures = 0;
-                    self.until_next_due().await
-                }
-                Err(error) => {
-                    failures += 1;
-                    let pause = pause_after_failures(failures);
-                    tracing::warn!(%error, ?pause, "notification delivery failed; retrying");
-                    pause
-                }
-            };
-            tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                _ = tokio::time::sleep(wait) => {}
-                _ = wakeups.next() => {}
-            }
-        }
-        tracing::info!("notification delivery stopped");
+        Poller::new("notification delivery", pool, store::WAKE_CHANNEL_SQL)
+            .spawn(worker, background);
     }
 
     /// How long to sleep: until the next retry is due, at most the poll interval. Also
@@ -170,7 +125,7 @@ impl DeliveryWorker {
                 outcomes.push(Outcome::Held);
                 continue;
             }
-            match self.settings.retry.after_attempt(attempt, result, now) {
+            match retry::after_attempt(&self.settings.retry, attempt, result, now) {
                 Next::Sent => {
                     store::mark_sent(&mut tx, notification.id, attempt, now).await?;
                     let outcome = notification.outcome(attempt, None);
@@ -219,6 +174,24 @@ impl DeliveryWorker {
         let started = Instant::now();
         let result = self.transport.send(&mail).await;
         (result, started.elapsed())
+    }
+}
+
+impl Worker for DeliveryWorker {
+    type Error = sqlx::Error;
+
+    async fn round(&mut self) -> Result<Round, sqlx::Error> {
+        let limit = match self.circuit.permit() {
+            Permit::Deliver => self.settings.batch_size,
+            Permit::Probe => 1,
+            Permit::Wait(pause) => return Ok(Round::Pause(pause)),
+        };
+        let count = self.deliver_round(limit).await?;
+        Ok(if count as i64 >= limit && !self.circuit.is_open() {
+            Round::Again // more are due
+        } else {
+            Round::WaitUpTo(self.until_next_due().await)
+        })
     }
 }
 

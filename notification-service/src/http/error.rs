@@ -32,10 +32,7 @@ impl From<Error> for ApiError {
             Error::NotFound { .. } => ApiError::not_found(message),
             Error::Forbidden(reason) => ApiError::forbidden(reason),
             Error::InvalidParameter { field, reason } => ApiError::invalid_query(field, reason),
-            Error::Database(error) if shared::postgres::is_unavailable(&error) => {
-                ApiError::unavailable("PostgreSQL")
-            }
-            Error::Database(error) => ApiError::internal(error),
+            Error::Database(error) => ApiError::database(error),
         }
     }
 }

@@ -77,6 +77,16 @@ impl ApiError {
         Self::about_field(StatusCode::BAD_REQUEST, "INVALID_QUERY", field, reason)
     }
 
+    /// A `cursor` that is not the `nextCursor` of a previous page: 400 INVALID_CURSOR.
+    pub fn invalid_cursor(error: &super::cursor::InvalidCursor) -> Self {
+        Self::about_field(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CURSOR",
+            "cursor",
+            format!("{error}; pass back the nextCursor of a previous page unchanged"),
+        )
+    }
+
     /// An error about one field, with the field and the reason under `details` as well, so a
     /// client can point at it without parsing the message.
     fn about_field(
@@ -112,6 +122,17 @@ impl ApiError {
         .retry_after(1)
     }
 
+    /// A PostgreSQL failure: 503 if the database cannot serve now
+    /// ([`crate::postgres::is_unavailable`]), a logged 500 otherwise.
+    pub fn database(error: sqlx::Error) -> Self {
+        if crate::postgres::is_unavailable(&error) {
+            tracing::warn!(%error, "PostgreSQL unavailable");
+            Self::unavailable("PostgreSQL")
+        } else {
+            Self::internal(error)
+        }
+    }
+
     /// Logs `error` with its chain of causes; the client learns only that it was ours.
     pub fn internal(error: impl std::error::Error) -> Self {
         tracing::error!(error = %error, causes = %causes_of(&error), "internal error");
@@ -120,6 +141,12 @@ impl ApiError {
             "INTERNAL_ERROR",
             "an internal error occurred",
         )
+    }
+}
+
+impl From<super::cursor::InvalidCursor> for ApiError {
+    fn from(error: super::cursor::InvalidCursor) -> Self {
+        Self::invalid_cursor(&error)
     }
 }
 

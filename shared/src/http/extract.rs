@@ -93,13 +93,7 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let reason = error.into_inner().to_string();
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_FAILED",
-            format!("{path}: {reason}"),
-        )
-        .with_details(json!({ "field": path, "reason": reason }))
+        ApiError::validation(&path, error.into_inner().to_string())
     })
 }
 

@@ -4,7 +4,8 @@
 //!
 //! The `outbox` table is created by each service's own migration:
 //! `outbox (position BIGSERIAL PRIMARY KEY, event_id UUID UNIQUE, envelope JSONB,
-//! created_at, published_at)` with a partial index on the unpublished rows.
+//! created_at, published_at)` with a partial index on the unpublished rows; [`require_table`]
+//! checks it at start-up.
 //!
 //! Several instances may run a relay: each batch is taken under a transaction-level advisory
 //! lock, so exactly one relay publishes at a time (order is kept across instances) and a row is
@@ -16,12 +17,27 @@ mod relay;
 
 pub use relay::{Relay, RelaySettings};
 
-use crate::event::Envelope;
-use sqlx::PgConnection;
+use crate::{
+    event::Envelope,
+    postgres::{require_columns, SchemaError},
+};
+use sqlx::{PgConnection, PgPool};
 
 /// The NOTIFY channel of the outbox in the current schema (one per schema, so services and
 /// tests sharing a database never wake each other).
 const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
+
+/// Checks that the service's migrations created the `outbox` this module and the relay use.
+pub async fn require_table(pool: &PgPool) -> Result<(), SchemaError> {
+    let columns = [
+        "position",
+        "event_id",
+        "envelope",
+        "created_at",
+        "published_at",
+    ];
+    require_columns(pool, "outbox", &columns).await
+}
 
 /// Adds `events` to the outbox inside the caller's transaction; the relay is woken on commit.
 pub async fn enqueue(tx: &mut PgConnection, events: &[Envelope]) -> Result<(), sqlx::Error> {

@@ -4,14 +4,13 @@
 use super::CHANNEL_SQL;
 use crate::{
     event::Envelope,
-    lifecycle::{pause_after_failures, Background},
+    lifecycle::{Background, Poller, Round, Worker},
     messaging::Publisher,
-    postgres::Wakeups,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -43,11 +42,12 @@ pub struct Relay {
     pool: PgPool,
     publisher: Publisher,
     settings: RelaySettings,
-    shutdown: CancellationToken,
+    /// When published rows older than the retention are next deleted.
+    cleanup_at: Instant,
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RelayError {
+pub enum RelayError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -64,49 +64,16 @@ impl Relay {
         settings: RelaySettings,
         background: &Background,
     ) {
-        if !settings.enabled {
-            tracing::warn!("the outbox relay is disabled by configuration");
-            return;
-        }
+        let enabled = settings.enabled;
         let relay = Relay {
-            pool,
+            pool: pool.clone(),
             publisher,
             settings,
-            shutdown: background.shutdown.clone(),
+            cleanup_at: Instant::now(),
         };
-        background.tracker.spawn(relay.run());
-    }
-
-    async fn run(self) {
-        let mut wakeups = Wakeups::listen(&self.pool, CHANNEL_SQL).await;
-        let mut poll = tokio::time::interval(self.settings.poll_interval);
-        let mut cleanup = tokio::time::interval(CLEANUP_EVERY);
-        let mut failures = 0u32;
-        while !self.shutdown.is_cancelled() {
-            match self.relay_batch().await {
-                Ok(count) if count == self.settings.batch_size as usize => {
-                    failures = 0;
-                    continue; // more are waiting
-                }
-                Ok(_) => failures = 0,
-                Err(error) => {
-                    failures += 1;
-                    let pause = pause_after_failures(failures);
-                    tracing::warn!(%error, ?pause, "outbox relay failed; retrying");
-                    tokio::select! {
-                        _ = self.shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(pause) => continue,
-                    }
-                }
-            }
-            tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                _ = poll.tick() => {}
-                _ = cleanup.tick() => self.delete_old_rows().await,
-                _ = wakeups.next() => {}
-            }
-        }
-        tracing::info!("outbox relay stopped");
+        Poller::new("outbox relay", pool, CHANNEL_SQL)
+            .enabled(enabled)
+            .spawn(relay, background);
     }
 
     /// Publishes the oldest unpublished rows; returns how many.
@@ -186,5 +153,22 @@ impl Relay {
         {
             tracing::warn!(%error, "could not delete old outbox rows");
         }
+    }
+}
+
+impl Worker for Relay {
+    type Error = RelayError;
+
+    async fn round(&mut self) -> Result<Round, RelayError> {
+        if Instant::now() >= self.cleanup_at {
+            self.cleanup_at = Instant::now() + CLEANUP_EVERY;
+            self.delete_old_rows().await;
+        }
+        let count = self.relay_batch().await?;
+        Ok(if count == self.settings.batch_size as usize {
+            Round::Again // more are waiting
+        } else {
+            Round::WaitUpTo(self.settings.poll_interval)
+        })
     }
 }

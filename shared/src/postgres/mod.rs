@@ -1,11 +1,14 @@
 //! PostgreSQL pools: one schema per service (and per test), created on first connect, a
 //! `statement_timeout` on every connection, so no query holds a connection and a CPU without
 //! bound, and plans made for each statement's parameters; which errors mean "unavailable, try
-//! again"; and the NOTIFY wake-ups of background loops.
+//! again"; the NOTIFY wake-ups of background loops; and the start-up check of the tables
+//! shared code needs.
 
+mod schema;
 mod unavailable;
 mod wakeups;
 
+pub use schema::{require_columns, SchemaError};
 pub use unavailable::is_unavailable;
 pub use wakeups::Wakeups;
 
@@ -85,4 +88,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
             ("plan_cache_mode", "force_custom_plan"),
         ]))
         .await
+}
+
+/// The pool of a service that publishes through the outbox and dedupes through the inbox: its
+/// schema's `migrations` applied, then the tables shared code needs checked (see
+/// [`require_columns`]).
+pub async fn connect_migrated(
+    settings: &DatabaseSettings,
+    migrations: sqlx::migrate::Migrator,
+) -> anyhow::Result<PgPool> {
+    let pool = connect(settings).await?;
+    migrations.run(&pool).await?;
+    crate::outbox::require_table(&pool).await?;
+    crate::inbox::require_table(&pool).await?;
+    Ok(pool)
 }

@@ -28,7 +28,31 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::unavailable_code;
+    use super::{is_unavailable, unavailable_code};
+
+    #[test]
+    fn a_pool_out_of_connections_or_a_broken_connection_is_unavailability() {
+        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        for error in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+            sqlx::Error::Io(broken),
+        ] {
+            assert!(is_unavailable(&error), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_row_or_a_bad_column_is_not_unavailability() {
+        for error in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::ColumnNotFound("status".into()),
+            sqlx::Error::Protocol("unexpected message".into()),
+        ] {
+            assert!(!is_unavailable(&error), "{error}");
+        }
+    }
 
     #[test]
     fn shutdown_and_connection_codes_are_unavailability_and_refusals_are_not() {

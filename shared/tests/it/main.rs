@@ -9,6 +9,7 @@ mod monitoring;
 mod outbox;
 mod partitions;
 mod plans;
+mod schema;
 mod statement_timeout;
 mod unavailable;
 mod wakeups;

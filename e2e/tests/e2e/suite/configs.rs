@@ -33,11 +33,9 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: test_support::auth::settings(),
-        http: test_support::http(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http = test_support::http();
+    config.auth = test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = POLL;
@@ -54,11 +52,9 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         delivery::{SmtpSettings, SmtpTls, TransportKind},
         RetrySettings,
     };
-    let mut config = Config {
-        auth: test_support::auth::settings(),
-        http: test_support::http(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http = test_support::http();
+    config.auth = test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -91,11 +87,9 @@ pub fn seed_file() -> String {
 
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: test_support::auth::settings(),
-        http: test_support::http(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http = test_support::http();
+    config.auth = test_support::auth::settings();
     config.database = fresh_schema(config.database.max_connections);
     config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
@@ -104,11 +98,9 @@ pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
 
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
-    let mut config = Config {
-        auth: test_support::auth::settings(),
-        http: test_support::http(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http = test_support::http();
+    config.auth = test_support::auth::settings();
     config.mongo.url = test_support::mongo_url();
     config.mongo.database = test_support::unique("test_");
     config.redis.url = test_support::redis_url();

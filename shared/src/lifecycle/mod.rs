@@ -2,6 +2,10 @@
 //! handler; background tasks in a tracker; on shutdown the HTTP server drains, consumers
 //! finish the message in hand, then connections close.
 
+mod poller;
+
+pub use poller::{Poller, Round, Worker};
+
 use crate::messaging::Broker;
 use std::time::Duration;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -65,24 +69,5 @@ impl Background {
             tracing::warn!("background tasks did not finish within {DRAIN_TIMEOUT:?}");
         }
         broker.close().await;
-    }
-}
-
-/// How long a background loop pauses after `failures` failures in a row: 200 ms more for
-/// each, at most 5 s, so an unreachable database is neither hammered nor waited out for long.
-pub fn pause_after_failures(failures: u32) -> Duration {
-    Duration::from_millis(200 * u64::from(failures.min(25)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pause_after_failures_grows_then_stays_at_five_seconds() {
-        let pauses: Vec<u64> = [1, 2, 10, 25, 26, 1000]
-            .map(|n| pause_after_failures(n).as_millis() as u64)
-            .to_vec();
-        assert_eq!(pauses, [200, 400, 2000, 5000, 5000, 5000]);
     }
 }
