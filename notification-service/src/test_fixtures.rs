@@ -1,13 +1,15 @@
-//! Complaint events for unit tests, with plausible data.
+//! Complaint events for unit tests, with plausible data: the domain's fixtures, and the
+//! events notification-service's tests need with other data (a given e-mail, say).
+
+pub use shared::complaint::test_support::{assigned, closed, processed};
 
 use chrono::{DateTime, Utc};
 use shared::{
     complaint::{
-        AgentId, Category, ComplaintAssigned, ComplaintAssignmentReverted, ComplaintClosed,
-        ComplaintCompensationRequired, ComplaintCreated, ComplaintEscalated, ComplaintEvent,
-        ComplaintPriorityChanged, ComplaintProcessed, ComplaintReopened, ComplaintResolved,
-        ComplaintTitle, Contact, Customer, CustomerId, CustomerName, Description, Email, Priority,
-        Reason, Resolution,
+        AgentId, Category, ComplaintAssignmentReverted, ComplaintCompensationRequired,
+        ComplaintCreated, ComplaintEscalated, ComplaintEvent, ComplaintPriorityChanged,
+        ComplaintReopened, ComplaintResolved, ComplaintTitle, Contact, Customer, CustomerId,
+        CustomerName, Description, Email, Priority, Reason, Resolution,
     },
     event::EventType,
 };
@@ -41,28 +43,11 @@ pub fn created(email: &str) -> ComplaintEvent {
     })
 }
 
-pub fn assigned(agent_id: &str) -> ComplaintEvent {
-    ComplaintEvent::Assigned(ComplaintAssigned {
-        agent_id: agent(agent_id),
-        previous_agent_id: None,
-    })
-}
-
-pub fn processed(agent_id: &str) -> ComplaintEvent {
-    ComplaintEvent::Processed(ComplaintProcessed {
-        agent_id: agent(agent_id),
-    })
-}
-
 pub fn resolved() -> ComplaintEvent {
     ComplaintEvent::Resolved(ComplaintResolved {
         resolution: Resolution::parse("Refunded").unwrap(),
         resolved_by: Some(agent("agent-001")),
     })
-}
-
-pub fn closed() -> ComplaintEvent {
-    ComplaintEvent::Closed(ComplaintClosed {})
 }
 
 pub fn reopened() -> ComplaintEvent {

@@ -32,11 +32,11 @@ pub use shared::test_support::Reply;
 
 pub async fn spawn_app() -> TestApp {
     let vhost = TestVhost::create().await;
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(&vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = test_support::database();
-    config.broker = test_support::broker(&vhost, SERVICE);
     config.relay.poll_interval = Duration::from_millis(200);
     config.audit.verify_page_size = 3; // several pages even for a short chain
 

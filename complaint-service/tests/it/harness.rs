@@ -23,11 +23,11 @@ pub struct TestApp {
 pub use shared::test_support::Reply;
 
 pub fn test_config(vhost: &TestVhost) -> Config {
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = test_support::database();
-    config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = Duration::from_millis(200);
     config.relay.poll_interval = Duration::from_millis(200);
     config

@@ -31,10 +31,10 @@ pub struct Servers {
 impl Servers {
     pub async fn fresh() -> Servers {
         let vhost = TestVhost::create().await;
-        let mut config = Config::default();
-        config.http = test_support::http();
-        config.auth = test_support::auth::settings();
-        config.broker = test_support::broker(&vhost, SERVICE);
+        let mut config = Config {
+            service: test_support::service(&vhost, SERVICE),
+            ..Config::default()
+        };
         config.mongo.url = test_support::mongo_url();
         config.mongo.database = test_support::unique("test_");
         config.redis.url = test_support::redis_url();

@@ -111,6 +111,7 @@ impl DeliveryWorker {
             .await;
         let now = Utc::now();
         let mut published = Vec::new();
+        let mut sent = Vec::new();
         let mut outcomes = Vec::with_capacity(due.len());
         for (notification, (result, took)) in due.iter().zip(attempts) {
             let attempt = notification.attempts + 1;
@@ -127,7 +128,7 @@ impl DeliveryWorker {
             }
             match retry::after_attempt(&self.settings.retry, attempt, result, now) {
                 Next::Sent => {
-                    store::mark_sent(&mut tx, notification.id, attempt, now).await?;
+                    sent.push((notification.id, attempt));
                     let outcome = notification.outcome(attempt, None);
                     published.push(events::sent(&outcome, &notification.cause, now));
                     telemetry::attempt(channel, "sent", took);
@@ -149,6 +150,7 @@ impl DeliveryWorker {
                 }
             }
         }
+        store::mark_sent(&mut tx, &sent, now).await?;
         shared::outbox::enqueue(&mut tx, &published).await?;
         tx.commit().await?;
         for outcome in outcomes {

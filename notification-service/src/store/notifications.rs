@@ -220,19 +220,25 @@ pub async fn claim_due(
     rows(found)
 }
 
+/// Marks the notifications of a round sent, in one statement: `(id, attempts)` each.
 pub async fn mark_sent(
     conn: &mut PgConnection,
-    id: Uuid,
-    attempts: u32,
+    sent: &[(Uuid, u32)],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = sent.iter().map(|(id, _)| *id).collect();
+    let attempts: Vec<i32> = sent.iter().map(|(_, n)| attempts_column(*n)).collect();
     sqlx::query(
-        "UPDATE notifications SET status = 'SENT', attempts = $2, sent_at = $3, updated_at = $3,
-             last_error = NULL
-         WHERE id = $1",
+        "UPDATE notifications SET status = 'SENT', attempts = t.attempts, sent_at = $3,
+             updated_at = $3, last_error = NULL
+         FROM UNNEST($1::uuid[], $2::int[]) AS t(id, attempts)
+         WHERE notifications.id = t.id",
     )
-    .bind(id)
-    .bind(attempts_column(attempts))
+    .bind(ids)
+    .bind(attempts)
     .bind(at)
     .execute(conn)
     .await?;

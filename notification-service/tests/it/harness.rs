@@ -60,11 +60,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let smtp = SmtpServer::start(options.flaky_failures).await;
     let vhost = TestVhost::create().await;
 
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(&vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = test_support::database();
-    config.broker = test_support::broker(&vhost, SERVICE);
     config.agents.seed_file = seed_file();
     config.delivery.transport = TransportKind::Smtp;
     config.delivery.smtp = SmtpSettings {

@@ -25,7 +25,9 @@ pub use publisher::StandIn;
 pub use rabbit::{private_queue, test_user, TestVhost};
 pub use reply::{with_headers, Reply};
 pub use running::Running;
-pub use settings::{broker, database, http, mongo_url, quorum_broker, redis_prefix, redis_url};
+pub use settings::{
+    broker, database, http, mongo_url, quorum_broker, redis_prefix, redis_url, service,
+};
 pub use smtp::{ReceivedMail, SmtpServer};
 pub use tap::{Delivered, EventTap};
 

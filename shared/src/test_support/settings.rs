@@ -5,6 +5,7 @@ use crate::{
     http::HttpSettings,
     messaging::{BrokerSettings, RetryPolicy, WorkQueueType},
     postgres::DatabaseSettings,
+    service::ServiceSettings,
 };
 use std::time::Duration;
 
@@ -14,6 +15,17 @@ pub fn http() -> HttpSettings {
         host: "127.0.0.1".into(),
         port: 0,
         ..HttpSettings::default()
+    }
+}
+
+/// The settings every service has, for `service` under test on `vhost`: a free loopback port,
+/// the tests' token key, and [`broker`].
+pub fn service(vhost: &TestVhost, service: &str) -> ServiceSettings {
+    ServiceSettings {
+        http: http(),
+        auth: super::auth::settings(),
+        broker: broker(vhost, service),
+        ..ServiceSettings::new(service, 0)
     }
 }
 

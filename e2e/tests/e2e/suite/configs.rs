@@ -33,11 +33,11 @@ fn fresh_schema(max_connections: u32) -> DatabaseSettings {
 
 pub fn complaints(vhost: &TestVhost) -> complaint_service::config::Config {
     use complaint_service::config::{Config, SERVICE};
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = fresh_schema(config.database.max_connections);
-    config.broker = test_support::broker(vhost, SERVICE);
     config.projection.poll_interval = POLL;
     config.relay.poll_interval = POLL;
     config.policy.sla_critical = CRITICAL_SLA;
@@ -52,11 +52,11 @@ pub fn notifications(vhost: &TestVhost, smtp_port: u16) -> notification_service:
         delivery::{SmtpSettings, SmtpTls, TransportKind},
         RetrySettings,
     };
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = fresh_schema(config.database.max_connections);
-    config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
     config.agents.seed_file = seed_file();
     config.delivery.transport = TransportKind::Smtp;
@@ -87,30 +87,29 @@ pub fn seed_file() -> String {
 
 pub fn audit(vhost: &TestVhost) -> audit_service::config::Config {
     use audit_service::config::{Config, SERVICE};
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let mut config = Config {
+        service: test_support::service(vhost, SERVICE),
+        ..Config::default()
+    };
     config.database = fresh_schema(config.database.max_connections);
-    config.broker = test_support::broker(vhost, SERVICE);
     config.relay.poll_interval = POLL;
     config
 }
 
 pub fn event_store(vhost: &TestVhost) -> event_store_service::config::Config {
     use event_store_service::config::{Config, SERVICE};
-    let mut config = Config::default();
-    config.http = test_support::http();
-    config.auth = test_support::auth::settings();
+    let defaults = Config::default();
+    let mut config = Config {
+        service: test_support::service(vhost, SERVICE),
+        ..defaults.clone()
+    };
     config.mongo.url = test_support::mongo_url();
     config.mongo.database = test_support::unique("test_");
     config.redis.url = test_support::redis_url();
     config.redis.stream_prefix = test_support::redis_prefix();
     // Keep the service's own batching (bigger than the others'): it is what ingestion is
     // tuned for, and the propagation figures should reflect it.
-    config.broker = shared::messaging::BrokerSettings {
-        prefetch: config.broker.prefetch,
-        batch_size: config.broker.batch_size,
-        ..test_support::broker(vhost, SERVICE)
-    };
+    config.service.broker.prefetch = defaults.service.broker.prefetch;
+    config.service.broker.batch_size = defaults.service.broker.batch_size;
     config
 }
