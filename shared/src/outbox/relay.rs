@@ -22,6 +22,10 @@ pub struct RelaySettings {
     /// The safety-net poll, should a notification be missed.
     #[serde(with = "crate::config::millis")]
     pub poll_interval: Duration,
+    /// Once woken by a commit, how long the relay waits for more before it reads the outbox:
+    /// at 300 commits a second, a few rows per round instead of one (see `Poller::gathering`).
+    #[serde(with = "crate::config::millis")]
+    pub gather: Duration,
     /// Published rows are deleted after this long.
     #[serde(with = "crate::config::millis")]
     pub retention: Duration,
@@ -33,6 +37,7 @@ impl Default for RelaySettings {
             enabled: true,
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
+            gather: Duration::from_millis(5),
             retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
@@ -64,7 +69,7 @@ impl Relay {
         settings: RelaySettings,
         background: &Background,
     ) {
-        let enabled = settings.enabled;
+        let (enabled, gather) = (settings.enabled, settings.gather);
         let relay = Relay {
             pool: pool.clone(),
             publisher,
@@ -73,6 +78,7 @@ impl Relay {
         };
         Poller::new("outbox relay", pool, CHANNEL_SQL)
             .enabled(enabled)
+            .gathering(gather)
             .spawn(relay, background);
     }
 
