@@ -136,8 +136,9 @@ class Groups:
     def members(self) -> dict[str, list[int]]:
         groups: dict[str, list[int]] = {}
         for name, port in self.service_ports.items():
-            pid = pid_listening_on(port)
-            groups[name] = [pid] if pid else []
+            # `make up INSTANCES=N` runs the k-th instance on the first one's port + 100 (k-1).
+            pids = (pid_listening_on(port + 100 * k) for k in range(10))
+            groups[name] = [pid for pid in pids if pid]
         for pid, (comm, cmdline) in process_table().items():
             if comm == "postgres" or comm.startswith("postgres:"):
                 groups.setdefault("postgresql", []).append(pid)
