@@ -6,29 +6,19 @@ use crate::delivery::SendError;
 use chrono::{DateTime, TimeDelta, Utc};
 use shared::backoff::RetryPolicy;
 
-/// Why a notification failed for good, as a bounded metrics label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The assignee is not in the directory, or inactive.
-    UnknownAgent,
-    /// The recipient's address cannot be used.
-    InvalidAddress,
-    /// The mail server refused it for good (5xx).
-    Rejected,
-    /// Transient failures, attempt after attempt.
-    RetriesExhausted,
-}
-
-impl FailureKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::UnknownAgent => "unknown_agent",
-            Self::InvalidAddress => "invalid_address",
-            Self::Rejected => "rejected",
-            Self::RetriesExhausted => "retries_exhausted",
-        }
+shared::wire_enum!(
+    /// Why a notification failed for good, as a bounded metrics label.
+    FailureKind, "snake_case" {
+        /// The assignee is not in the directory, or inactive.
+        UnknownAgent => "unknown_agent",
+        /// The recipient's address cannot be used.
+        InvalidAddress => "invalid_address",
+        /// The mail server refused it for good (5xx).
+        Rejected => "rejected",
+        /// Transient failures, attempt after attempt.
+        RetriesExhausted => "retries_exhausted",
     }
-}
+);
 
 /// The fate of a notification after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
