@@ -98,7 +98,8 @@ check() {
 
 compose_config() {
   docker-compose -f compose/docker-compose.yml config -q || return 1
-  echo "compose: ok: docker-compose $(docker-compose version --short) accepts compose/docker-compose.yml"
+  docker-compose -f compose/docker-compose.prod.yml config -q || return 1
+  echo "compose: ok: docker-compose $(docker-compose version --short) accepts compose/docker-compose.yml and docker-compose.prod.yml"
 }
 
 compose_mounts_exist() {
