@@ -14,8 +14,8 @@ const MAX_TEXT: usize = 200;
 
 // The `pattern`s below say what the parsers accept, for the OpenAPI document (ECMA and Python
 // regexes alike), so that a schema-valid request is never refused: text that is not blank
-// (`shared::http::openapi::NOT_BLANK_TEXT`), and cursors as the hex of `s:<sequence>`
-// (search, latest events) or `t:<micros>:<sequence>` (trail).
+// (`shared::http::openapi::NOT_BLANK_TEXT`), and cursors as the hex of `s|<sequence>`
+// (search, latest events) or `t|<micros>|<sequence>` (trail).
 
 /// Filters of `GET /api/audit/search`; every one given must hold.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -67,7 +67,7 @@ pub struct SearchParams {
     )]
     q: Option<String>,
     /// The `nextCursor` of the previous page.
-    #[param(pattern = "^733a(3[0-9]){1,18}$")]
+    #[param(pattern = "^737c(3[0-9]){1,18}$")]
     cursor: Option<String>,
     /// Entries per page, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -80,7 +80,7 @@ pub struct SearchParams {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct PageParams {
     /// The `nextCursor` of the previous page.
-    #[param(pattern = "^733a(3[0-9]){1,18}$")]
+    #[param(pattern = "^737c(3[0-9]){1,18}$")]
     cursor: Option<String>,
     /// Entries per page, 1 to 200 (default 50; 200 for a trail).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -18,7 +18,7 @@ use shared::http::{ErrorBody, Json, Path, Query};
     tag = "audit",
     params(
         ("aggregateId" = String, Path, description = "The aggregate's id"),
-        ("cursor" = Option<String>, Query, pattern = "^743a(3[0-9]){1,15}3a(3[0-9]){1,18}$",
+        ("cursor" = Option<String>, Query, pattern = "^747c(3[0-9]){1,15}7c(3[0-9]){1,18}$",
             description = "The `nextCursor` of the previous page"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 200,
             description = "Entries per page, 1 to 200 (default 200)"),
