@@ -5,7 +5,10 @@
 
 use crate::{
     harness::{spawn_app_with, TestApp, WAIT},
-    sagas::{notification, published, publisher_for, reply, saga_reaches},
+    sagas::{
+        acknowledge, fail_an_assignment, notification, published, publisher_for, reply,
+        saga_reaches,
+    },
 };
 use complaint_service::saga;
 use serde_json::{json, Value};
@@ -72,13 +75,7 @@ async fn a_sent_notification_of_an_unknown_step_is_dead_lettered_and_the_saga_st
         "PENDING"
     );
 
-    let sent = reply(
-        &created,
-        EventType::NotificationSent,
-        notification("acknowledgement", "complainant", &id),
-    );
-    notifier.publish_one(&sent).await;
-    saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
+    acknowledge(&app, &notifier, &created, &id).await;
     notifier.close().await;
     app.stop().await;
 }
@@ -128,16 +125,7 @@ async fn compensation_answers_without_their_complaint_are_dead_lettered_and_thei
     let notifier = publisher_for(&app, "notification-service").await;
     let auditor = publisher_for(&app, "audit-service").await;
     let id = app.created(3).await;
-    app.ok(&id, "assign", json!({ "agentId": "agent-unknown" }))
-        .await;
-    let assigned = published(&tap, &id, EventType::ComplaintAssigned).await;
-    saga_reaches(&app, &id, "ASSIGNMENT", "RUNNING").await;
-    let failed = reply(
-        &assigned,
-        EventType::NotificationFailed,
-        json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
-    );
-    notifier.publish_one(&failed).await;
+    fail_an_assignment(&app, &tap, &notifier, &id).await;
     let required = published(&tap, &id, EventType::ComplaintCompensationRequired).await;
     saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATING").await;
 

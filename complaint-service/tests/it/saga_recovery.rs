@@ -5,7 +5,7 @@
 
 use crate::{
     harness::{self, spawn_app_with, RequestBody, TestApp, WAIT},
-    sagas::{notification, published, publisher_for, reply, saga_reaches},
+    sagas::{acknowledge, notification, published, publisher_for, reply, saga_reaches},
 };
 use complaint_service::config::Config;
 use reqwest::{Method, StatusCode};
@@ -312,13 +312,7 @@ async fn a_saga_whose_step_deadline_passed_while_the_service_was_down_is_resumed
     );
 
     let notifier = publisher_for(&app, "notification-service").await;
-    let sent = reply(
-        &created,
-        EventType::NotificationSent,
-        notification("acknowledgement", "complainant", &id),
-    );
-    notifier.publish_one(&sent).await;
-    saga_reaches(&app, &id, "ACKNOWLEDGEMENT", "COMPLETED").await;
+    acknowledge(&app, &notifier, &created, &id).await;
     notifier.close().await;
     app.stop().await;
 }

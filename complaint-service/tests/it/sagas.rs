@@ -67,6 +67,39 @@ pub(crate) async fn saga_reaches(
     .await
 }
 
+/// Assigns complaint `id` to an agent no one can reach, and answers as notification-service
+/// that the assignee could not be told; returns COMPLAINT_ASSIGNED and that NOTIFICATION_FAILED.
+pub(crate) async fn fail_an_assignment(
+    app: &TestApp,
+    tap: &EventTap,
+    notifier: &StandIn,
+    id: &str,
+) -> (Envelope, Envelope) {
+    app.ok(id, "assign", json!({ "agentId": "agent-unknown" }))
+        .await;
+    let assigned = published(tap, id, EventType::ComplaintAssigned).await;
+    saga_reaches(app, id, "ASSIGNMENT", "RUNNING").await;
+    let failed = reply(
+        &assigned,
+        EventType::NotificationFailed,
+        json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
+    );
+    notifier.publish_one(&failed).await;
+    (assigned, failed)
+}
+
+/// Answers COMPLAINT_CREATED (`created`) as notification-service does once the complainant
+/// was told, and waits for the acknowledgement saga to complete.
+pub(crate) async fn acknowledge(app: &TestApp, notifier: &StandIn, created: &Envelope, id: &str) {
+    let sent = reply(
+        created,
+        EventType::NotificationSent,
+        notification("acknowledgement", "complainant", id),
+    );
+    notifier.publish_one(&sent).await;
+    saga_reaches(app, id, "ACKNOWLEDGEMENT", "COMPLETED").await;
+}
+
 #[tokio::test]
 async fn a_sent_acknowledgement_completes_the_acknowledgement_saga() {
     let app = spawn_app_with(|_| {}).await;
@@ -113,17 +146,7 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
     let notifier = publisher_for(&app, "notification-service").await;
     let auditor = publisher_for(&app, "audit-service").await;
     let id = app.created(2).await;
-    app.ok(&id, "assign", json!({ "agentId": "agent-unknown" }))
-        .await;
-    let assigned = published(&tap, &id, EventType::ComplaintAssigned).await;
-    saga_reaches(&app, &id, "ASSIGNMENT", "RUNNING").await;
-
-    let failed = reply(
-        &assigned,
-        EventType::NotificationFailed,
-        json!({ "step": "assignment", "audience": "assignee", "complaintId": id, "reason": "unknown agent" }),
-    );
-    notifier.publish_one(&failed).await;
+    let (assigned, failed) = fail_an_assignment(&app, &tap, &notifier, &id).await;
 
     let required = published(&tap, &id, EventType::ComplaintCompensationRequired).await;
     let reverted = published(&tap, &id, EventType::ComplaintAssignmentReverted).await;
