@@ -6,8 +6,8 @@
 use crate::{
     harness::{spawn_app_with, TestApp, WAIT},
     sagas::{
-        acknowledge, fail_an_assignment, notification, published, publisher_for, reply,
-        saga_reaches,
+        acknowledge, answer_the_compensation, fail_an_assignment, notification, published,
+        publisher_for, reply, saga_reaches,
     },
 };
 use complaint_service::saga;
@@ -152,19 +152,7 @@ async fn compensation_answers_without_their_complaint_are_dead_lettered_and_thei
     }
 
     // The well-formed answers finish the compensation.
-    let retracted = reply(
-        &required,
-        EventType::NotificationCompensation,
-        json!({ "complaintId": id }),
-    );
-    notifier.publish_one(&retracted).await;
-    let mut audited = reply(
-        &required,
-        EventType::AuditCompensation,
-        json!({ "complaintId": id }),
-    );
-    audited.aggregate_type = "AuditCompensation".into();
-    auditor.publish_one(&audited).await;
+    answer_the_compensation(&notifier, &auditor, &required, &id).await;
     saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATED").await;
     notifier.close().await;
     auditor.close().await;

@@ -88,6 +88,29 @@ pub(crate) async fn fail_an_assignment(
     (assigned, failed)
 }
 
+/// Answers COMPLAINT_COMPENSATION_REQUIRED (`required`) as notification-service and
+/// audit-service do once they have compensated their side.
+pub(crate) async fn answer_the_compensation(
+    notifier: &StandIn,
+    auditor: &StandIn,
+    required: &Envelope,
+    id: &str,
+) {
+    let retracted = reply(
+        required,
+        EventType::NotificationCompensation,
+        json!({ "complaintId": id }),
+    );
+    notifier.publish_one(&retracted).await;
+    let mut audited = reply(
+        required,
+        EventType::AuditCompensation,
+        json!({ "complaintId": id }),
+    );
+    audited.aggregate_type = "AuditCompensation".into();
+    auditor.publish_one(&audited).await;
+}
+
 /// Answers COMPLAINT_CREATED (`created`) as notification-service does once the complainant
 /// was told, and waits for the acknowledgement saga to complete.
 pub(crate) async fn acknowledge(app: &TestApp, notifier: &StandIn, created: &Envelope, id: &str) {
@@ -165,19 +188,7 @@ async fn an_assignee_that_cannot_be_notified_reverts_the_assignment_and_the_saga
     assert!(complaint["assignee"].is_null());
 
     // The other services compensate their side and say so, naming the request as cause.
-    let retracted = reply(
-        &required,
-        EventType::NotificationCompensation,
-        json!({ "complaintId": id }),
-    );
-    notifier.publish_one(&retracted).await;
-    let mut audited = reply(
-        &required,
-        EventType::AuditCompensation,
-        json!({ "complaintId": id }),
-    );
-    audited.aggregate_type = "AuditCompensation".into();
-    auditor.publish_one(&audited).await;
+    answer_the_compensation(&notifier, &auditor, &required, &id).await;
 
     let saga = saga_reaches(&app, &id, "ASSIGNMENT", "COMPENSATED").await;
     let steps: Vec<(&str, &str)> = saga["steps"]
