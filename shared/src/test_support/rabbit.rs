@@ -127,20 +127,28 @@ impl TestVhost {
         Some(format!("{base}/{}", self.name))
     }
 
+    /// PUTs are idempotent, so a refusal is asked again a few times: every test process puts
+    /// the same test users when it starts, and RabbitMQ 3.10 answers 400 to a user PUT that
+    /// races another one for the same user (seen when CI started many tests at once).
     async fn put(&self, path: &str, body: serde_json::Value) {
         let url = self.api(path);
-        let response = client()
-            .put(url)
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
-            .await
-            .expect("the RabbitMQ management API answers within 30 s (is the plugin enabled? is the broker stuck deleting vhosts?)");
-        assert!(
-            response.status().is_success(),
-            "PUT {path}: {}",
-            response.status()
-        );
+        let mut attempt = 1;
+        loop {
+            let response = client()
+                .put(url.clone())
+                .basic_auth(&self.user, Some(&self.password))
+                .json(&body)
+                .send()
+                .await
+                .expect("the RabbitMQ management API answers within 30 s (is the plugin enabled? is the broker stuck deleting vhosts?)");
+            let status = response.status();
+            if status.is_success() {
+                return;
+            }
+            assert!(attempt < 5, "PUT {path}: {status}, {attempt} times");
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+        }
     }
 
     fn api(&self, path: &str) -> Url {
