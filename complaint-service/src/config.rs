@@ -58,6 +58,10 @@ pub struct ProjectionSettings {
     /// The safety-net poll, should a notification be missed.
     #[serde(with = "millis")]
     pub poll_interval: Duration,
+    /// Once woken, how long to take in more commits before a batch: under load a few
+    /// commits per batch instead of one, at the price of this much read-your-writes latency.
+    #[serde(with = "millis")]
+    pub gather: Duration,
     /// The longest a read with `minVersion` waits for the projection before answering 503
     /// `READ_MODEL_BEHIND`.
     #[serde(with = "millis")]
@@ -70,6 +74,7 @@ impl Default for ProjectionSettings {
             enabled: true,
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
+            gather: Duration::from_millis(3),
             max_read_wait: Duration::from_secs(2),
         }
     }

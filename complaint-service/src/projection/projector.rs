@@ -26,6 +26,9 @@ use shared::{
 /// While committed events are held back (an older appender is still running), look
 /// again after this, doubling up to the poll interval.
 const FIRST_RETRY: Duration = Duration::from_millis(20);
+/// The lag gauges are measured at most this often: the measure is a query of its own, and
+/// under load the projector runs hundreds of rounds a second.
+const LAG_MEASURED_EVERY: Duration = Duration::from_secs(1);
 
 /// How the command side wakes the projector and readers learn that it has advanced.
 #[derive(Clone)]
@@ -65,6 +68,7 @@ pub struct Projector {
     signals: ProjectionSignals,
     /// The next wait while events are held back.
     retry: Duration,
+    lag_measured_at: Option<Instant>,
 }
 
 impl Projector {
@@ -75,43 +79,60 @@ impl Projector {
         signals: ProjectionSignals,
         background: &Background,
     ) {
-        let (enabled, wake) = (settings.enabled, signals.wake.clone());
+        let (enabled, gather, wake) = (settings.enabled, settings.gather, signals.wake.clone());
         let projector = Projector {
             pool: pool.clone(),
             settings,
             signals,
             retry: FIRST_RETRY,
+            lag_measured_at: None,
         };
         Poller::new("projector", pool, CHANNEL_SQL)
             .enabled(enabled)
             .also_woken_by(wake)
+            .gathering(gather)
             .spawn(projector, background);
     }
 
-    /// Applies batches until none is full; `true` if events remain that are held back.
-    async fn catch_up(&self) -> Result<bool, sqlx::Error> {
-        while let Some(applied) = self.project_batch().await? {
-            if (applied as i64) < self.settings.batch_size {
+    /// Applies batches until none is full; `true` if events may be held back behind an
+    /// appender still running (whose commit wakes the projector, but a rollback does not).
+    async fn catch_up(&mut self) -> Result<bool, sqlx::Error> {
+        let mut held_back = false;
+        while let Some(batch) = self.project_batch().await? {
+            held_back = batch.held_back;
+            if (batch.read as i64) < self.settings.batch_size {
                 break;
             }
         }
-        let lag = store::projection::lag(&self.pool).await?;
-        metrics::projection_lag(&lag, chrono::Utc::now());
-        Ok(lag.pending_events > 0)
+        self.measure_lag().await?;
+        Ok(held_back)
     }
 
     /// One batch in one transaction; `None` if another instance is projecting.
-    async fn project_batch(&self) -> Result<Option<usize>, sqlx::Error> {
+    async fn project_batch(&self) -> Result<Option<Applied>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         if !store::projection::lock(&mut tx, false).await? {
             return Ok(None);
         }
-        let applied = apply_next_batch(&mut tx, self.settings.batch_size).await?;
+        let batch = apply_next_batch(&mut tx, self.settings.batch_size).await?;
         tx.commit().await?;
-        if applied > 0 {
+        if batch.read > 0 {
             self.signals.advanced();
         }
-        Ok(Some(applied))
+        Ok(Some(batch))
+    }
+
+    async fn measure_lag(&mut self) -> Result<(), sqlx::Error> {
+        if self
+            .lag_measured_at
+            .is_some_and(|at| at.elapsed() < LAG_MEASURED_EVERY)
+        {
+            return Ok(());
+        }
+        let lag = store::projection::lag(&self.pool).await?;
+        metrics::projection_lag(&lag, chrono::Utc::now());
+        self.lag_measured_at = Some(Instant::now());
+        Ok(())
     }
 }
 
@@ -130,13 +151,27 @@ impl Worker for Projector {
     }
 }
 
-/// Applies the next events after the checkpoint and moves it; returns how many were read.
-async fn apply_next_batch(conn: &mut PgConnection, batch_size: i64) -> Result<usize, sqlx::Error> {
+/// What one batch did.
+struct Applied {
+    /// Events read (and applied, but for undecodable ones).
+    read: usize,
+    /// The batch stopped below an appender still running.
+    held_back: bool,
+}
+
+/// Applies the next events after the checkpoint and moves it.
+async fn apply_next_batch(
+    conn: &mut PgConnection,
+    batch_size: i64,
+) -> Result<Applied, sqlx::Error> {
     let checkpoint = store::projection::checkpoint(conn).await?;
     let horizon = store::projection::horizon(conn).await?;
-    let events = store::projection::events_after(conn, checkpoint, horizon, batch_size).await?;
+    let events =
+        store::projection::events_after(conn, checkpoint, horizon.transaction_id, batch_size)
+            .await?;
+    let held_back = horizon.held_by_appender;
     let Some(last) = events.last() else {
-        return Ok(0);
+        return Ok(Applied { read: 0, held_back });
     };
     let next = Checkpoint {
         transaction_id: last.transaction_id,
@@ -163,7 +198,10 @@ async fn apply_next_batch(conn: &mut PgConnection, batch_size: i64) -> Result<us
     store::projection::insert_timeline(conn, &applied.timeline).await?;
     store::projection::save_checkpoint(conn, next).await?;
     metrics::projected(applied.timeline.len());
-    Ok(events.len())
+    Ok(Applied {
+        read: events.len(),
+        held_back,
+    })
 }
 
 /// Operators' handle on the read model: its lag, and rebuilds.
@@ -240,9 +278,9 @@ pub async fn rebuild(
     store::projection::clear(&mut tx).await?;
     let mut events = 0;
     loop {
-        let applied = apply_next_batch(&mut tx, batch_size).await?;
-        events += applied;
-        if (applied as i64) < batch_size {
+        let read = apply_next_batch(&mut tx, batch_size).await?.read;
+        events += read;
+        if (read as i64) < batch_size {
             break;
         }
     }

@@ -76,13 +76,22 @@ pub async fn save_checkpoint(conn: &mut PgConnection, at: Checkpoint) -> Result<
     Ok(())
 }
 
+/// Where a batch may read up to: below `transaction_id` every appender has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon {
+    pub transaction_id: i64,
+    /// An appender still running set it (below the snapshot's xmax): events committed after
+    /// that appender's id are held back until it ends.
+    pub held_by_appender: bool,
+}
+
 /// The transaction id below which every appender has finished. Must be read in a statement
 /// of its own, before the events are read with a later snapshot.
-pub async fn horizon(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+pub async fn horizon(conn: &mut PgConnection) -> Result<Horizon, sqlx::Error> {
     // pg_locks gives 32-bit ids. Each is widened to 64 bits next to the snapshot's xmax:
     // a running transaction's id is within 2^31 of it, below or above (it may have been
     // handed out after the last completed one).
-    let horizon: i64 = sqlx::query_scalar(
+    let (horizon, xmax): (i64, i64) = sqlx::query_as(
         "WITH snapshot AS (
              SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
          locks AS MATERIALIZED (
@@ -101,7 +110,7 @@ pub async fn horizon(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
                             % 4294967296 AS d
              FROM snapshot s LEFT JOIN appenders a ON TRUE)
          SELECT LEAST(xmax, min(xmax + CASE WHEN d >= 2147483648 THEN d - 4294967296
-                                            ELSE d END))
+                                            ELSE d END)), xmax
          FROM distances GROUP BY xmax",
     )
     .fetch_one(&mut *conn)
@@ -111,7 +120,10 @@ pub async fn horizon(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
             "computed an impossible transaction horizon {horizon}"
         )));
     }
-    Ok(horizon)
+    Ok(Horizon {
+        transaction_id: horizon,
+        held_by_appender: horizon < xmax,
+    })
 }
 
 #[derive(sqlx::FromRow)]

@@ -50,17 +50,19 @@ pub async fn enqueue(tx: &mut PgConnection, events: &[Envelope]) -> Result<(), s
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO outbox (event_id, envelope)
-         SELECT event_id, envelope FROM UNNEST($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS t(event_id, envelope, n)
-         ORDER BY n",
-    )
+    // One statement: the insert, and the NOTIFY that PostgreSQL delivers on commit.
+    sqlx::query(&format!(
+        "WITH queued AS (
+             INSERT INTO outbox (event_id, envelope)
+             SELECT event_id, envelope
+             FROM UNNEST($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS t(event_id, envelope, n)
+             ORDER BY n
+             RETURNING 1)
+         SELECT pg_notify({CHANNEL_SQL}, ''), (SELECT count(*) FROM queued)"
+    ))
     .bind(&ids)
     .bind(&bodies)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')"))
-        .execute(&mut *tx)
-        .await?;
     Ok(())
 }
