@@ -32,27 +32,31 @@ impl Assemble for Config {
         let broker = Broker::start(self.broker.clone(), topology);
 
         let signals = ProjectionSignals::default();
-        let commands = Arc::new(
+        let commands = || {
             CommandService::new(pool.clone(), self.policy.policy(), signals.clone())
-                .snapshot_every(self.snapshots.every),
+                .snapshot_every(self.snapshots.every)
+        };
+        // Two doors to the same pool: requests share part of it, the consumers the rest.
+        let (requested, worked) = (
+            Arc::new(commands().sharing(self.database.request_connections())),
+            Arc::new(commands()),
         );
         let queries = Arc::new(QueryService::new(
             pool.clone(),
             signals.clone(),
             self.projection.max_read_wait,
         ));
-        let projections =
-            Projections::new(pool.clone(), self.projection.batch_size, signals.clone());
+        let projections = Projections::new(pool.clone(), signals.clone());
         let readiness = Readiness::new().postgres(&pool).broker(&broker);
         let api = http::router(http::ApiState {
-            commands: commands.clone(),
+            commands: requested,
             queries,
             projections,
             pool: pool.clone(),
             sagas: Arc::new(SagaRecovery::new(pool.clone(), self.saga.step_timeout())),
         });
         let consumers = Consumers {
-            commands,
+            commands: worked,
             pool: pool.clone(),
             sagas: self.saga.clone(),
         };
@@ -78,12 +82,7 @@ impl Assemble for Config {
 /// subcommand); safe while instances of the service run.
 pub async fn rebuild_projections(config: Config) -> anyhow::Result<Rebuilt> {
     let pool = connect(&config).await?;
-    let rebuilt = projector::rebuild(
-        &pool,
-        config.projection.batch_size,
-        &ProjectionSignals::default(),
-    )
-    .await?;
+    let rebuilt = projector::rebuild(&pool, &ProjectionSignals::default()).await?;
     pool.close().await;
     Ok(rebuilt)
 }

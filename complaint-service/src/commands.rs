@@ -16,7 +16,8 @@ use shared::{
     event::{Envelope, Metadata},
 };
 use sqlx::PgPool;
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -191,6 +192,9 @@ pub struct CommandService {
     signals: ProjectionSignals,
     /// A new snapshot once this many events followed the last one; 0: no snapshots.
     snapshot_every: u32,
+    /// The API's instance takes a permit for each use of a connection, so requests never
+    /// hold more than their share of the pool; the consumers' instance has none.
+    admission: Option<Arc<Semaphore>>,
 }
 
 /// A complaint as loaded for a command, and the version its snapshot covers (0: none).
@@ -206,7 +210,24 @@ impl CommandService {
             policy,
             signals,
             snapshot_every: 0,
+            admission: None,
         }
+    }
+
+    /// Uses at most `connections` of the pool's connections at once (the API's share, see
+    /// `DatabaseSettings::reserved_for_background`); commands beyond wait for a turn.
+    pub fn sharing(self, connections: usize) -> Self {
+        Self {
+            admission: Some(Arc::new(Semaphore::new(connections))),
+            ..self
+        }
+    }
+
+    /// A turn to use a connection, when this instance is limited.
+    async fn admitted(&self) -> Option<OwnedSemaphorePermit> {
+        let admission = self.admission.clone()?;
+        // The semaphore is never closed.
+        admission.acquire_owned().await.ok()
     }
 
     /// Loads complaints from snapshots, and keeps one every `every` events (0: never).
@@ -266,7 +287,12 @@ impl CommandService {
     ) -> Result<Created, ServiceError> {
         // Before a replay too: an answer given to one caller is not another's to read.
         authorize(context, Uuid::nil(), &command, &Complaint::empty(""))?;
-        if let Some(key) = &key {
+        // A create cannot fail on state, so it need not look for an earlier answer first:
+        // a retry finds its key taken inside the transaction, which then rolls back (one
+        // statement less per create). A command on an existing complaint must look first:
+        // retried after it succeeded, it would be refused by the state it left.
+        let creating = matches!(command, Command::Create { .. });
+        if let Some(key) = key.as_ref().filter(|_| !creating) {
             if let Some(previous) = self.previous_answer(key).await? {
                 return Ok(previous);
             }
@@ -289,7 +315,10 @@ impl CommandService {
 
     /// The answer stored for `key`, if any; an error if it was for another request.
     async fn previous_answer(&self, key: &IdempotencyKey) -> Result<Option<Created>, ServiceError> {
-        let Some(stored) = idempotency::find(&self.pool, &key.key).await? else {
+        let admitted = self.admitted().await;
+        let stored = idempotency::find(&self.pool, &key.key).await?;
+        drop(admitted);
+        let Some(stored) = stored else {
             return Ok(None);
         };
         if stored.request != key.request {
@@ -357,6 +386,7 @@ impl CommandService {
         key: Option<&IdempotencyKey>,
     ) -> Result<Ran, ServiceError> {
         let creating = matches!(command, Command::Create { .. });
+        let _admitted = self.admitted().await;
         let mut tx = events::begin(&self.pool).await?;
         if let Some(reaction) = &context.reacting_to {
             if !shared::inbox::first_time(&mut tx, reaction.consumer, reaction.event_id).await? {
@@ -395,6 +425,16 @@ impl CommandService {
         let after = decided
             .iter()
             .fold(state, |state, event| evolve(state, event, now));
+        let result = CommandResult::new(id, &after, context.command_id, &envelopes);
+        // The key first: a retry of a create learns here, before any append, that it is one.
+        if let Some(key) = key {
+            let response = serde_json::to_value(&result)
+                .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
+            let status = if creating { 201 } else { 200 };
+            if !idempotency::record(&mut tx, &key.key, &key.request, status, &response).await? {
+                return Ok(Ran::KeyTaken);
+            }
+        }
 
         if events::append(&mut tx, id, &envelopes).await? == Appended::VersionTaken {
             drop(tx);
@@ -408,15 +448,6 @@ impl CommandService {
         if snapshot::is_due(self.snapshot_every, snapshot_version, after.version) {
             let state = snapshot::encode(&after);
             snapshots::save(&mut tx, id, after.version, snapshot::STATE_VERSION, &state).await?;
-        }
-        let result = CommandResult::new(id, &after, context.command_id, &envelopes);
-        if let Some(key) = key {
-            let response = serde_json::to_value(&result)
-                .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
-            let status = if creating { 201 } else { 200 };
-            if !idempotency::record(&mut tx, &key.key, &key.request, status, &response).await? {
-                return Ok(Ran::KeyTaken);
-            }
         }
         tx.commit().await?;
         self.signals.wake();

@@ -5,13 +5,14 @@
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant},
 };
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
+use super::RecordedEvent;
 use crate::{
     config::ProjectionSettings,
     error::ServiceError,
@@ -109,7 +110,7 @@ impl Projector {
     }
 
     /// One batch in one transaction; `None` if another instance is projecting.
-    async fn project_batch(&self) -> Result<Option<Applied>, sqlx::Error> {
+    async fn project_batch(&self) -> Result<Option<Progress>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         if !store::projection::lock(&mut tx, false).await? {
             return Ok(None);
@@ -152,7 +153,7 @@ impl Worker for Projector {
 }
 
 /// What one batch did.
-struct Applied {
+struct Progress {
     /// Events read (and applied, but for undecodable ones).
     read: usize,
     /// The batch stopped below an appender still running.
@@ -163,7 +164,7 @@ struct Applied {
 async fn apply_next_batch(
     conn: &mut PgConnection,
     batch_size: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Progress, sqlx::Error> {
     let checkpoint = store::projection::checkpoint(conn).await?;
     let horizon = store::projection::horizon(conn).await?;
     let events =
@@ -171,7 +172,7 @@ async fn apply_next_batch(
             .await?;
     let held_back = horizon.held_by_appender;
     let Some(last) = events.last() else {
-        return Ok(Applied { read: 0, held_back });
+        return Ok(Progress { read: 0, held_back });
     };
     let next = Checkpoint {
         transaction_id: last.transaction_id,
@@ -198,7 +199,7 @@ async fn apply_next_batch(
     store::projection::insert_timeline(conn, &applied.timeline).await?;
     store::projection::save_checkpoint(conn, next).await?;
     metrics::projected(applied.timeline.len());
-    Ok(Applied {
+    Ok(Progress {
         read: events.len(),
         held_back,
     })
@@ -208,7 +209,6 @@ async fn apply_next_batch(
 #[derive(Clone)]
 pub struct Projections {
     pool: PgPool,
-    batch_size: i64,
     signals: ProjectionSignals,
 }
 
@@ -227,16 +227,12 @@ pub struct ProjectionStatus {
 }
 
 impl Projections {
-    pub fn new(pool: PgPool, batch_size: i64, signals: ProjectionSignals) -> Self {
-        Self {
-            pool,
-            batch_size,
-            signals,
-        }
+    pub fn new(pool: PgPool, signals: ProjectionSignals) -> Self {
+        Self { pool, signals }
     }
 
     pub async fn rebuild(&self) -> Result<Rebuilt, ServiceError> {
-        Ok(rebuild(&self.pool, self.batch_size, &self.signals).await?)
+        Ok(rebuild(&self.pool, &self.signals).await?)
     }
 
     pub async fn status(&self) -> Result<ProjectionStatus, ServiceError> {
@@ -265,34 +261,109 @@ pub struct Rebuilt {
     pub duration_ms: u64,
 }
 
-/// Empties the read model and replays every committed event into it, in one transaction:
-/// readers see the old read model until the new one commits, and running projectors wait.
-pub async fn rebuild(
-    pool: &PgPool,
-    batch_size: i64,
-    signals: &ProjectionSignals,
-) -> Result<Rebuilt, sqlx::Error> {
+/// Replays every committed event into a new read model and swaps it in, in one transaction
+/// (`store::shadow`): readers see the old read model until the swap, and running projectors
+/// wait.
+///
+/// Unlike the projector it keeps the views in memory between batches (up to
+/// [`REBUILD_VIEWS_IN_MEMORY`]; beyond, the oldest are written and read back when needed),
+/// so each view is written once instead of once per batch that touches it, and nothing is
+/// read back for the common case of a complaint whose events are all in memory.
+pub async fn rebuild(pool: &PgPool, signals: &ProjectionSignals) -> Result<Rebuilt, sqlx::Error> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
     store::projection::lock(&mut tx, true).await?;
-    store::projection::clear(&mut tx).await?;
-    let mut events = 0;
+    let shadow = store::shadow::open(&mut tx).await?;
+    // Events committed after this are left to the projector, which resumes from the
+    // checkpoint once the rebuild commits.
+    let horizon = store::projection::horizon(&mut tx).await?.transaction_id;
+    let mut replay = Replay::default();
     loop {
-        let read = apply_next_batch(&mut tx, batch_size).await?.read;
-        events += read;
-        if (read as i64) < batch_size {
+        let batch =
+            store::projection::events_after(&mut tx, replay.checkpoint, horizon, REBUILD_BATCH)
+                .await?;
+        replay.apply(&mut tx, &batch).await?;
+        if (batch.len() as i64) < REBUILD_BATCH {
             break;
         }
     }
+    replay.flush(&mut tx).await?;
     let complaints = store::projection::count_views(&mut tx).await?;
+    shadow.swap_in(&mut tx).await?;
+    store::projection::save_checkpoint(&mut tx, replay.checkpoint).await?;
     tx.commit().await?;
     signals.advanced();
     signals.wake();
     let rebuilt = Rebuilt {
-        events,
+        events: replay.events,
         complaints,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     tracing::info!(?rebuilt, "read model rebuilt");
     Ok(rebuilt)
+}
+
+/// Events read per statement during a rebuild.
+const REBUILD_BATCH: i64 = 2_000;
+/// Views a rebuild holds in memory before it writes them out (about 1 kB each).
+const REBUILD_VIEWS_IN_MEMORY: usize = 100_000;
+/// Views written per statement.
+const VIEWS_PER_WRITE: usize = 2_000;
+
+/// A rebuild in progress.
+#[derive(Default)]
+struct Replay {
+    views: HashMap<Uuid, Complaint>,
+    /// Complaints whose view was written out of memory (to be read back if they come again).
+    written: HashSet<Uuid>,
+    checkpoint: Checkpoint,
+    events: usize,
+}
+
+impl Replay {
+    async fn apply(
+        &mut self,
+        conn: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), sqlx::Error> {
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        let missing: Vec<Uuid> = events
+            .iter()
+            .map(|e| e.complaint_id)
+            .filter(|id| self.written.contains(id) && !self.views.contains_key(id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missing.is_empty() {
+            let loaded = store::projection::load_views(conn, &missing).await?;
+            self.views.extend(loaded);
+        }
+        let applied = super::apply(&mut self.views, events);
+        for (event_id, reason) in &applied.undecodable {
+            tracing::error!(%event_id, %reason, "event cannot be projected; skipped");
+            metrics::undecodable_event();
+        }
+        store::projection::insert_timeline(conn, &applied.timeline).await?;
+        self.checkpoint = Checkpoint {
+            transaction_id: last.transaction_id,
+            position: last.position,
+        };
+        self.events += events.len();
+        if self.views.len() > REBUILD_VIEWS_IN_MEMORY {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every view held in memory.
+    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let views: Vec<&Complaint> = self.views.values().collect();
+        for chunk in views.chunks(VIEWS_PER_WRITE) {
+            store::projection::save_views(conn, chunk).await?;
+        }
+        self.written.extend(self.views.drain().map(|(id, _)| id));
+        Ok(())
+    }
 }

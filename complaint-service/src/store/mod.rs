@@ -4,6 +4,7 @@
 pub mod events;
 pub mod idempotency;
 pub mod projection;
+pub mod shadow;
 pub mod snapshots;
 pub mod views;
 

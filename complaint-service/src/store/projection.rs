@@ -205,7 +205,6 @@ pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result
     if views.is_empty() {
         return Ok(());
     }
-    let rows = serde_json::to_value(views).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         r#"INSERT INTO complaint_view (
                id, version, status, priority, category, title, description,
@@ -235,7 +234,8 @@ pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result
                resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at,
                sla_started_at = EXCLUDED.sla_started_at, sla_deadline = EXCLUDED.sla_deadline"#,
     )
-    .bind(rows)
+    // Serialized straight into the statement's buffer, with no JSON tree in between.
+    .bind(Json(views))
     .execute(conn)
     .await?;
     Ok(())
@@ -283,18 +283,6 @@ pub async fn insert_timeline(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Empties the read model and rewinds the checkpoint (inside the rebuild's transaction, so
-/// readers keep seeing the old read model until the new one commits).
-pub async fn clear(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM complaint_timeline")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM complaint_view")
-        .execute(&mut *conn)
-        .await?;
-    save_checkpoint(conn, Checkpoint::default()).await
 }
 
 /// How far behind the projection is.

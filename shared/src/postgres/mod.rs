@@ -27,6 +27,10 @@ pub struct DatabaseSettings {
     /// Every table of the service lives in this schema (tests use a fresh one each).
     pub schema: String,
     pub max_connections: u32,
+    /// Of `max_connections`, how many requests may never take: they stay free for the
+    /// consumers, relay and projector, so a flood of requests queues at the API (its latency
+    /// shows the overload) instead of starving the work that keeps the views current.
+    pub reserved_for_background: u32,
     /// PostgreSQL cancels any statement running longer (`APP_DATABASE__STATEMENT_TIMEOUT`,
     /// milliseconds; 0 means no limit). The API answers such a cancellation with a 503.
     #[serde(with = "crate::config::millis")]
@@ -39,8 +43,18 @@ impl DatabaseSettings {
             url: "postgres://postgres:postgres@127.0.0.1:5432/complaints".to_owned(),
             schema: schema.to_owned(),
             max_connections: 10,
+            reserved_for_background: 3,
             statement_timeout: Duration::from_secs(30),
         }
+    }
+}
+
+impl DatabaseSettings {
+    /// How many connections requests may hold at once (at least one).
+    pub fn request_connections(&self) -> usize {
+        self.max_connections
+            .saturating_sub(self.reserved_for_background)
+            .max(1) as usize
     }
 }
 

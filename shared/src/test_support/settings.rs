@@ -38,6 +38,7 @@ pub fn database() -> DatabaseSettings {
         ),
         schema: unique("test_"),
         max_connections: 5,
+        reserved_for_background: 2,
         ..DatabaseSettings::default()
     }
 }
