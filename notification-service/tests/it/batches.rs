@@ -125,3 +125,39 @@ async fn a_batch_of_several_events_of_a_complaint_and_a_redelivery_notifies_as_o
     one_by_one.stop().await;
     together.stop().await;
 }
+
+/// The compensation looks up what the assignment it undoes sent: handled in the same batch
+/// as that assignment, it must still find the assignment's notifications (created by the
+/// same transaction, and cancelled then, before anyone could send them).
+#[tokio::test]
+async fn a_compensation_handled_with_its_assignment_withdraws_what_the_assignment_planned() {
+    let (mut complaint, created) = ComplaintScript::create("Double charge", "ada@example.com");
+    let id = complaint.id.clone();
+    let assigned = complaint.assign("ghost-agent");
+    let required = complaint.require_compensation("ghost-agent");
+    let backlog = [created, assigned.clone(), required.clone()];
+    let app = spawn_app().await.restart_with_backlog(&backlog).await;
+
+    let compensated = app
+        .published
+        .wait_for("NOTIFICATION_COMPENSATION", |d| {
+            d["complaintId"] == id.as_str()
+        })
+        .await;
+    let data = &compensated.event_data;
+    assert_eq!(data["triggeringEventId"], required.event_id.to_string());
+    let told = app
+        .wait_for_notification("the complainant's assignment notice", &id, |n| {
+            n["triggeringEventId"] == assigned.event_id.to_string()
+                && n["audience"] == "complainant"
+        })
+        .await;
+    // Cancelled if still pending (the same batch), retracted if it was sent already.
+    let withdrawn: Vec<Value> = ["cancelledNotificationIds", "retractedNotificationIds"]
+        .iter()
+        .flat_map(|key| data[key].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(withdrawn, vec![told["id"].clone()], "{data}");
+    assert!(told["retractedAt"].is_string(), "{told}");
+    app.stop().await;
+}
