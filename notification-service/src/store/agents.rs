@@ -81,6 +81,22 @@ pub async fn get(conn: &mut PgConnection, id: &str) -> Result<Option<Agent>, sql
         .transpose()
 }
 
+/// The directory entries of `ids` that exist, in one statement.
+pub async fn get_all(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<Agent>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as::<_, AgentRow>(&format!(
+        "SELECT {COLUMNS} FROM agents WHERE id = ANY($1) ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(Agent::try_from)
+    .collect()
+}
+
 /// The active supervisors, by id.
 pub async fn active_supervisors(conn: &mut PgConnection) -> Result<Vec<Agent>, sqlx::Error> {
     sqlx::query_as::<_, AgentRow>(&format!(

@@ -45,25 +45,59 @@ impl TryFrom<ViewRow> for ComplaintView {
     }
 }
 
-/// The view of complaint `id`, locked until the caller's transaction ends.
-pub async fn lock(conn: &mut PgConnection, id: &str) -> Result<Option<ComplaintView>, sqlx::Error> {
+/// The views of complaints `ids` that exist, locked until the caller's transaction ends. One
+/// statement for a whole batch; rows are locked in id order, so two batches touching the
+/// same complaints wait for each other instead of deadlocking.
+pub async fn lock_all(
+    conn: &mut PgConnection,
+    ids: &[String],
+) -> Result<Vec<ComplaintView>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     sqlx::query_as::<_, ViewRow>(
         "SELECT id, version, title, status, priority, customer_id, customer_name, customer_email,
                 assignee, sla_deadline, escalation_level
-         FROM complaints WHERE id = $1 FOR UPDATE",
+         FROM complaints WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     )
-    .bind(id)
-    .fetch_optional(conn)
+    .bind(ids)
+    .fetch_all(conn)
     .await?
+    .into_iter()
     .map(ComplaintView::try_from)
-    .transpose()
+    .collect()
 }
 
-pub async fn save(conn: &mut PgConnection, view: &ComplaintView) -> Result<(), sqlx::Error> {
+/// Inserts or updates `views` in one statement (each complaint at most once).
+pub async fn save_all(
+    conn: &mut PgConnection,
+    views: &[&ComplaintView],
+) -> Result<(), sqlx::Error> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
+    let versions: Vec<i64> = views.iter().map(|v| v.version).collect();
+    let titles: Vec<&str> = views.iter().map(|v| v.title.as_str()).collect();
+    let statuses: Vec<&str> = views.iter().map(|v| v.status.as_str()).collect();
+    let priorities: Vec<&str> = views.iter().map(|v| v.priority.as_str()).collect();
+    let names: Vec<&str> = views.iter().map(|v| v.customer_name.as_str()).collect();
+    let emails: Vec<&str> = views.iter().map(|v| v.customer_email.as_str()).collect();
+    let assignees: Vec<Option<&str>> = views
+        .iter()
+        .map(|v| v.assignee.as_ref().map(AgentId::as_str))
+        .collect();
+    let deadlines: Vec<Option<DateTime<Utc>>> = views.iter().map(|v| v.sla_deadline).collect();
+    let levels: Vec<i32> = views
+        .iter()
+        .map(|v| i32::try_from(v.escalation_level).unwrap_or(i32::MAX))
+        .collect();
+    let customers: Vec<&str> = views.iter().map(|v| v.customer_id.as_str()).collect();
     sqlx::query(
         "INSERT INTO complaints (id, version, title, status, priority, customer_name,
              customer_email, assignee, sla_deadline, escalation_level, customer_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
+             $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::int4[], $11::text[])
          ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, title = EXCLUDED.title,
              status = EXCLUDED.status, priority = EXCLUDED.priority,
              customer_name = EXCLUDED.customer_name, customer_email = EXCLUDED.customer_email,
@@ -71,17 +105,17 @@ pub async fn save(conn: &mut PgConnection, view: &ComplaintView) -> Result<(), s
              escalation_level = EXCLUDED.escalation_level,
              customer_id = EXCLUDED.customer_id, updated_at = now()",
     )
-    .bind(&view.id)
-    .bind(view.version)
-    .bind(&view.title)
-    .bind(view.status.as_str())
-    .bind(view.priority.as_str())
-    .bind(&view.customer_name)
-    .bind(&view.customer_email)
-    .bind(view.assignee.as_ref().map(AgentId::as_str))
-    .bind(view.sla_deadline)
-    .bind(i32::try_from(view.escalation_level).unwrap_or(i32::MAX))
-    .bind(&view.customer_id)
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&titles)
+    .bind(&statuses)
+    .bind(&priorities)
+    .bind(&names)
+    .bind(&emails)
+    .bind(&assignees)
+    .bind(&deadlines)
+    .bind(&levels)
+    .bind(&customers)
     .execute(conn)
     .await?;
     Ok(())

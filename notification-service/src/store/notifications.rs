@@ -10,6 +10,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The NOTIFY channel that wakes the delivery worker (one per schema, like the outbox's).
@@ -102,39 +103,79 @@ fn rows(rows: Vec<Row>) -> Result<Vec<Notification>, sqlx::Error> {
     rows.into_iter().map(Notification::try_from).collect()
 }
 
-/// Creates `new` unless one exists for the same event, recipient and channel; says which.
-pub async fn insert(conn: &mut PgConnection, new: &NewNotification) -> Result<bool, sqlx::Error> {
-    let status = match new.failure {
-        Some(_) => NotificationStatus::Failed,
-        None => NotificationStatus::Pending,
-    };
-    let done = sqlx::query(
+/// Creates the notifications of `new` in one statement, in their order; one that addresses
+/// the same recipient on the same channel for the same event as a stored one, or as one
+/// earlier in `new`, is left out. Returns the ids of those created.
+pub async fn insert_all(
+    conn: &mut PgConnection,
+    new: &[NewNotification],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    if new.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<Uuid> = new.iter().map(|n| n.id).collect();
+    let complaints: Vec<&str> = new.iter().map(|n| n.complaint_id.as_str()).collect();
+    let event_ids: Vec<Uuid> = new.iter().map(|n| n.cause.event_id).collect();
+    let event_types: Vec<&str> = new.iter().map(|n| n.cause.event_type.as_str()).collect();
+    let correlations: Vec<&str> = new
+        .iter()
+        .map(|n| n.cause.correlation_id.as_str())
+        .collect();
+    let users: Vec<Option<&str>> = new.iter().map(|n| n.cause.user_id.as_deref()).collect();
+    let steps: Vec<&str> = new.iter().map(|n| n.step.as_str()).collect();
+    let audiences: Vec<&str> = new.iter().map(|n| n.audience.as_str()).collect();
+    let agents: Vec<Option<&str>> = new.iter().map(|n| n.agent_id.as_deref()).collect();
+    let recipients: Vec<&str> = new.iter().map(|n| n.recipient.as_str()).collect();
+    let names: Vec<&str> = new.iter().map(|n| n.recipient_name.as_str()).collect();
+    let channels: Vec<&str> = new.iter().map(|n| n.channel.as_str()).collect();
+    let subjects: Vec<&str> = new.iter().map(|n| n.subject.as_str()).collect();
+    let bodies: Vec<&str> = new.iter().map(|n| n.body.as_str()).collect();
+    let statuses: Vec<&str> = new
+        .iter()
+        .map(|n| match n.failure {
+            Some(_) => NotificationStatus::Failed.as_str(),
+            None => NotificationStatus::Pending.as_str(),
+        })
+        .collect();
+    let failures: Vec<Option<&str>> = new.iter().map(|n| n.failure.as_deref()).collect();
+    // In the order given (ORDINALITY), so that of two rows for the same event, recipient and
+    // channel the first is kept, as inserting them one by one would.
+    let inserted: Vec<(Uuid,)> = sqlx::query_as(
         "INSERT INTO notifications (id, complaint_id, event_id, event_type, correlation_id,
              user_id, step, audience, agent_id, recipient, recipient_name, channel, subject, body,
              status, failure_reason, failed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-             CASE WHEN $16::text IS NULL THEN NULL ELSE now() END)
-         ON CONFLICT (event_id, recipient, channel) DO NOTHING",
+         SELECT id, complaint_id, event_id, event_type, correlation_id, user_id, step, audience,
+             agent_id, recipient, recipient_name, channel, subject, body, status, failure_reason,
+             CASE WHEN failure_reason IS NULL THEN NULL ELSE now() END
+         FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+             $13::text[], $14::text[], $15::text[], $16::text[])
+             WITH ORDINALITY AS t(id, complaint_id, event_id, event_type, correlation_id,
+                 user_id, step, audience, agent_id, recipient, recipient_name, channel, subject,
+                 body, status, failure_reason, n)
+         ORDER BY n
+         ON CONFLICT (event_id, recipient, channel) DO NOTHING
+         RETURNING id",
     )
-    .bind(new.id)
-    .bind(&new.complaint_id)
-    .bind(new.cause.event_id)
-    .bind(&new.cause.event_type)
-    .bind(&new.cause.correlation_id)
-    .bind(&new.cause.user_id)
-    .bind(new.step.as_str())
-    .bind(new.audience.as_str())
-    .bind(&new.agent_id)
-    .bind(&new.recipient)
-    .bind(&new.recipient_name)
-    .bind(new.channel.as_str())
-    .bind(&new.subject)
-    .bind(&new.body)
-    .bind(status.as_str())
-    .bind(&new.failure)
-    .execute(conn)
+    .bind(&ids)
+    .bind(&complaints)
+    .bind(&event_ids)
+    .bind(&event_types)
+    .bind(&correlations)
+    .bind(&users)
+    .bind(&steps)
+    .bind(&audiences)
+    .bind(&agents)
+    .bind(&recipients)
+    .bind(&names)
+    .bind(&channels)
+    .bind(&subjects)
+    .bind(&bodies)
+    .bind(&statuses)
+    .bind(&failures)
+    .fetch_all(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(inserted.into_iter().map(|(id,)| id).collect())
 }
 
 /// Wakes the delivery workers when the caller's transaction commits.

@@ -26,6 +26,8 @@ pub struct TestApp {
     /// Publishes complaint events as complaint-service would.
     publisher: StandIn,
     running: Running,
+    /// What it was built from: a restart builds it again on the same schema and vhost.
+    config: Config,
 }
 
 pub struct Options {
@@ -85,9 +87,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     config.delivery.breaker = options.breaker;
 
-    let app = App::build(config).await.expect("the app builds");
-    let (port, broker) = (app.port(), app.broker().clone());
-    let running = Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await;
+    let running = start(&config).await;
     let address = running.address.clone();
 
     // A queue of the test's own on the service's exchanges, bound before anything is published.
@@ -102,7 +102,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         published,
         publisher,
         running,
+        config,
     }
+}
+
+/// The service built from `config`, running.
+async fn start(config: &Config) -> Running {
+    let app = App::build(config.clone()).await.expect("the app builds");
+    let (port, broker) = (app.port(), app.broker().clone());
+    Running::start(SERVICE, port, &broker, |shutdown| app.run(shutdown)).await
 }
 
 /// A port nothing listens on (bound, then released).
@@ -161,6 +169,33 @@ impl TestApp {
                 .find(|n| predicate(n))
         })
         .await
+    }
+
+    /// Stops the service, publishes `backlog` while it is down, and starts it again on the
+    /// same schema, vhost and SMTP server: the backlog waits in its queue when it starts, and
+    /// is handed over in batches.
+    pub async fn restart_with_backlog(self, backlog: &[Envelope]) -> TestApp {
+        let TestApp {
+            client,
+            smtp,
+            published,
+            publisher,
+            running,
+            config,
+            ..
+        } = self;
+        running.stop().await;
+        publisher.publish(backlog).await;
+        let running = start(&config).await;
+        TestApp {
+            address: running.address.clone(),
+            client,
+            smtp,
+            published,
+            publisher,
+            running,
+            config,
+        }
     }
 
     /// Stops the service as a signal would, and checks that it stops cleanly and promptly.

@@ -4,6 +4,7 @@ mod acknowledgement;
 mod api;
 mod assignment;
 mod authorization;
+mod batches;
 mod circuit;
 mod complaints;
 mod delivery;
