@@ -7,7 +7,10 @@ use crate::{
     config::Config,
     consumer::{self, Consumers},
     housekeeping, http,
-    projection::projector::{self, ProjectionSignals, Projections, Projector, Rebuilt},
+    projection::{
+        projector::{ProjectionSignals, Projections, Projector},
+        rebuild::{self, Rebuilt},
+    },
     queries::QueryService,
     saga::recovery::SagaRecovery,
 };
@@ -82,7 +85,7 @@ impl Assemble for Config {
 /// subcommand); safe while instances of the service run.
 pub async fn rebuild_projections(config: Config) -> anyhow::Result<Rebuilt> {
     let pool = connect(&config).await?;
-    let rebuilt = projector::rebuild(&pool, &ProjectionSignals::default()).await?;
+    let rebuilt = rebuild::rebuild(&pool, &ProjectionSignals::default()).await?;
     pool.close().await;
     Ok(rebuilt)
 }

@@ -2,6 +2,9 @@ use complaint_service::{app, config::Config};
 
 /// `complaint-service` serves; `complaint-service rebuild-projections` rebuilds the read
 /// model from the event store and exits.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::load()?;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use shared::http::{ApiError, ErrorBody, Json};
 
 use super::ApiState;
-use crate::projection::projector::{ProjectionStatus, Rebuilt};
+use crate::projection::{projector::ProjectionStatus, rebuild::Rebuilt};
 
 /// Empties the read model and replays every event into it, in one transaction (readers see
 /// the old read model until the new one is complete). The result is the state the events

@@ -10,6 +10,7 @@
 //! view says the version commands are decided at) and shows nothing.
 
 pub mod projector;
+pub mod rebuild;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,18 +1,18 @@
 //! The projector: a background task that applies new events to the read model, woken by the
 //! event store's NOTIFY (and by this process's own commands) with a slow poll as a safety
-//! net; and the rebuild, which replays every event into an empty read model.
+//! net; and the operators' handle on the read model (its lag, and rebuilds: `rebuild`).
 
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::BTreeSet,
     sync::Arc,
     time::{Duration, Instant},
 };
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use super::RecordedEvent;
+use super::rebuild::Rebuilt;
 use crate::{
     config::ProjectionSettings,
     error::ServiceError,
@@ -58,7 +58,7 @@ impl ProjectionSignals {
         self.progress.subscribe()
     }
 
-    fn advanced(&self) {
+    pub(super) fn advanced(&self) {
         self.progress.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
@@ -232,7 +232,7 @@ impl Projections {
     }
 
     pub async fn rebuild(&self) -> Result<Rebuilt, ServiceError> {
-        Ok(rebuild(&self.pool, &self.signals).await?)
+        Ok(super::rebuild::rebuild(&self.pool, &self.signals).await?)
     }
 
     pub async fn status(&self) -> Result<ProjectionStatus, ServiceError> {
@@ -247,123 +247,5 @@ impl Projections {
                 (now - at).num_milliseconds().max(0) as f64 / 1000.0
             }),
         })
-    }
-}
-
-/// What a rebuild did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Rebuilt {
-    /// Events replayed.
-    pub events: usize,
-    /// Complaints in the rebuilt read model.
-    pub complaints: i64,
-    pub duration_ms: u64,
-}
-
-/// Replays every committed event into a new read model and swaps it in, in one transaction
-/// (`store::shadow`): readers see the old read model until the swap, and running projectors
-/// wait.
-///
-/// Unlike the projector it keeps the views in memory between batches (up to
-/// [`REBUILD_VIEWS_IN_MEMORY`]; beyond, the oldest are written and read back when needed),
-/// so each view is written once instead of once per batch that touches it, and nothing is
-/// read back for the common case of a complaint whose events are all in memory.
-pub async fn rebuild(pool: &PgPool, signals: &ProjectionSignals) -> Result<Rebuilt, sqlx::Error> {
-    let started = Instant::now();
-    let mut tx = pool.begin().await?;
-    store::projection::lock(&mut tx, true).await?;
-    let shadow = store::shadow::open(&mut tx).await?;
-    // Events committed after this are left to the projector, which resumes from the
-    // checkpoint once the rebuild commits.
-    let horizon = store::projection::horizon(&mut tx).await?.transaction_id;
-    let mut replay = Replay::default();
-    loop {
-        let batch =
-            store::projection::events_after(&mut tx, replay.checkpoint, horizon, REBUILD_BATCH)
-                .await?;
-        replay.apply(&mut tx, &batch).await?;
-        if (batch.len() as i64) < REBUILD_BATCH {
-            break;
-        }
-    }
-    replay.flush(&mut tx).await?;
-    let complaints = store::projection::count_views(&mut tx).await?;
-    shadow.swap_in(&mut tx).await?;
-    store::projection::save_checkpoint(&mut tx, replay.checkpoint).await?;
-    tx.commit().await?;
-    signals.advanced();
-    signals.wake();
-    let rebuilt = Rebuilt {
-        events: replay.events,
-        complaints,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
-    tracing::info!(?rebuilt, "read model rebuilt");
-    Ok(rebuilt)
-}
-
-/// Events read per statement during a rebuild.
-const REBUILD_BATCH: i64 = 2_000;
-/// Views a rebuild holds in memory before it writes them out (about 1 kB each).
-const REBUILD_VIEWS_IN_MEMORY: usize = 100_000;
-/// Views written per statement.
-const VIEWS_PER_WRITE: usize = 2_000;
-
-/// A rebuild in progress.
-#[derive(Default)]
-struct Replay {
-    views: HashMap<Uuid, Complaint>,
-    /// Complaints whose view was written out of memory (to be read back if they come again).
-    written: HashSet<Uuid>,
-    checkpoint: Checkpoint,
-    events: usize,
-}
-
-impl Replay {
-    async fn apply(
-        &mut self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), sqlx::Error> {
-        let Some(last) = events.last() else {
-            return Ok(());
-        };
-        let missing: Vec<Uuid> = events
-            .iter()
-            .map(|e| e.complaint_id)
-            .filter(|id| self.written.contains(id) && !self.views.contains_key(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !missing.is_empty() {
-            let loaded = store::projection::load_views(conn, &missing).await?;
-            self.views.extend(loaded);
-        }
-        let applied = super::apply(&mut self.views, events);
-        for (event_id, reason) in &applied.undecodable {
-            tracing::error!(%event_id, %reason, "event cannot be projected; skipped");
-            metrics::undecodable_event();
-        }
-        store::projection::insert_timeline(conn, &applied.timeline).await?;
-        self.checkpoint = Checkpoint {
-            transaction_id: last.transaction_id,
-            position: last.position,
-        };
-        self.events += events.len();
-        if self.views.len() > REBUILD_VIEWS_IN_MEMORY {
-            self.flush(conn).await?;
-        }
-        Ok(())
-    }
-
-    /// Writes every view held in memory.
-    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let views: Vec<&Complaint> = self.views.values().collect();
-        for chunk in views.chunks(VIEWS_PER_WRITE) {
-            store::projection::save_views(conn, chunk).await?;
-        }
-        self.written.extend(self.views.drain().map(|(id, _)| id));
-        Ok(())
     }
 }

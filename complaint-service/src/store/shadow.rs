@@ -1,19 +1,20 @@
 //! The read model rebuilt beside the live one and swapped in, all in the rebuild's
 //! transaction.
 //!
-//! The new tables are created empty and without indexes in a schema of their own, placed
-//! first on the transaction's `search_path`: the projector's statements, which name tables
-//! unqualified, then write them instead of the live ones, and still read the event store and
-//! the checkpoint from the service's schema. Filling tables without indexes and building the
-//! indexes once at the end is several times faster than keeping seven indexes (one GIN) up to
-//! date row by row. The indexes and key constraints are copied from the live tables as the
-//! catalog has them, so a migration that adds one needs no change here.
+//! The new tables are created empty in a schema of their own, placed first on the
+//! transaction's `search_path`: the projector's statements, which name tables unqualified,
+//! then write them instead of the live ones, and still read the event store and the
+//! checkpoint from the service's schema. They get their key constraints at once (the upserts
+//! need them) and their other indexes once filled: building an index once is several times
+//! faster than keeping seven (one GIN) up to date row by row. Constraints and indexes are
+//! copied from the live tables as the catalog has them, so a migration that adds one needs
+//! no change here.
 //!
 //! The swap drops the live tables and moves the new ones into the service's schema. Readers
 //! read the old model until then; the `DROP` makes them wait only from the swap to the commit.
 //! Should the rebuild fail, the rollback leaves no trace of it.
 
-use sqlx::{PgConnection, Row};
+use sqlx::{postgres::PgRow, PgConnection, Row};
 
 /// The tables of the read model (the checkpoint is moved, not rebuilt).
 const TABLES: [&str; 2] = ["complaint_view", "complaint_timeline"];
@@ -24,7 +25,8 @@ pub struct Shadow {
     shadow: String,
 }
 
-/// Creates the empty new tables and points this transaction's unqualified names at them.
+/// Creates the empty new tables (dropping those a failed rebuild may have left) and points
+/// this transaction's unqualified names at them.
 pub async fn open(conn: &mut PgConnection) -> Result<Shadow, sqlx::Error> {
     let live: String = sqlx::query_scalar("SELECT current_schema()")
         .fetch_one(&mut *conn)
@@ -42,6 +44,9 @@ pub async fn open(conn: &mut PgConnection) -> Result<Shadow, sqlx::Error> {
             ),
         )
         .await?;
+        for statement in copy_indexes(conn, &live, &shadow, table, Backing::Constraint).await? {
+            execute(conn, &statement).await?;
+        }
     }
     execute(
         conn,
@@ -52,15 +57,22 @@ pub async fn open(conn: &mut PgConnection) -> Result<Shadow, sqlx::Error> {
 }
 
 impl Shadow {
-    /// Indexes the new tables as the live ones are, replaces the live tables with them and
-    /// gives the transaction its `search_path` back.
-    pub async fn swap_in(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let Shadow { live, shadow } = self;
+    /// Gives the filled new tables the live tables' other indexes.
+    pub async fn index(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         for table in TABLES {
-            for statement in index_statements(conn, &live, &shadow, table).await? {
+            let statements =
+                copy_indexes(conn, &self.live, &self.shadow, table, Backing::Nothing).await?;
+            for statement in statements {
                 execute(conn, &statement).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Replaces the live tables with the new ones (committed by then, or in this same
+    /// transaction).
+    pub async fn swap_in(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let Shadow { live, shadow } = self;
         for table in TABLES {
             execute(conn, &format!("DROP TABLE \"{live}\".{table}")).await?;
             execute(
@@ -69,19 +81,27 @@ impl Shadow {
             )
             .await?;
         }
-        execute(conn, &format!("DROP SCHEMA \"{shadow}\"")).await?;
-        execute(conn, &format!("SET LOCAL search_path = \"{live}\"")).await
+        execute(conn, &format!("DROP SCHEMA \"{shadow}\"")).await
     }
 }
 
-/// The statements that give `shadow.table` the indexes and key constraints of
-/// `live.table`, under the same names (names are per schema; the live ones go with the
-/// live tables).
-async fn index_statements(
+/// Which of a table's indexes to copy.
+#[derive(Clone, Copy, PartialEq)]
+enum Backing {
+    /// Those of its primary key and unique constraints.
+    Constraint,
+    /// The others.
+    Nothing,
+}
+
+/// The statements that give `shadow.table` the indexes (or key constraints) of `live.table`,
+/// under the same names (names are per schema; the live ones go with the live tables).
+async fn copy_indexes(
     conn: &mut PgConnection,
     live: &str,
     shadow: &str,
     table: &str,
+    backing: Backing,
 ) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT c.relname AS index, i.indisunique AS is_unique, pg_get_indexdef(i.indexrelid) AS def,
@@ -96,31 +116,38 @@ async fn index_statements(
     .bind(table)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let target = format!("\"{shadow}\".{table}");
-            if let Some(name) = row.try_get::<Option<String>, _>("constraint_name")? {
+    let target = format!("\"{shadow}\".{table}");
+    let mut statements = Vec::new();
+    for row in &rows {
+        let constraint: Option<String> = row.try_get("constraint_name")?;
+        match (constraint, backing) {
+            (Some(name), Backing::Constraint) => {
                 let definition: String = row.try_get("constraint_def")?;
-                return Ok(format!(
+                statements.push(format!(
                     "ALTER TABLE {target} ADD CONSTRAINT \"{name}\" {definition}"
                 ));
             }
-            let (index, unique, definition): (String, bool, String) = (
-                row.try_get("index")?,
-                row.try_get("is_unique")?,
-                row.try_get("def")?,
-            );
-            // `CREATE [UNIQUE] INDEX name ON schema.table USING method (...) [WHERE ...]`:
-            // only the part from USING on is kept.
-            let (_, method_and_keys) = definition.split_once(" USING ").ok_or_else(|| {
-                sqlx::Error::Protocol(format!("unexpected index definition {definition:?}"))
-            })?;
-            let unique = if unique { "UNIQUE " } else { "" };
-            Ok(format!(
-                "CREATE {unique}INDEX \"{index}\" ON {target} USING {method_and_keys}"
-            ))
-        })
-        .collect()
+            (None, Backing::Nothing) => statements.push(index_statement(row, &target)?),
+            _ => {}
+        }
+    }
+    Ok(statements)
+}
+
+/// `CREATE [UNIQUE] INDEX name ON target …` for the index described by `row`.
+fn index_statement(row: &PgRow, target: &str) -> Result<String, sqlx::Error> {
+    let index: String = row.try_get("index")?;
+    let unique: bool = row.try_get("is_unique")?;
+    let definition: String = row.try_get("def")?;
+    // `CREATE [UNIQUE] INDEX name ON schema.table USING method (...) [WHERE ...]`: only the
+    // part from USING on is kept.
+    let (_, method_and_keys) = definition.split_once(" USING ").ok_or_else(|| {
+        sqlx::Error::Protocol(format!("unexpected index definition {definition:?}"))
+    })?;
+    let unique = if unique { "UNIQUE " } else { "" };
+    Ok(format!(
+        "CREATE {unique}INDEX \"{index}\" ON {target} USING {method_and_keys}"
+    ))
 }
 
 /// Runs a statement built here; none is worth keeping prepared.

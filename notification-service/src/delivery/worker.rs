@@ -96,7 +96,8 @@ impl DeliveryWorker {
 
     /// Sends the notifications due now; returns how many it took.
     async fn deliver_round(&self, limit: i64) -> Result<usize, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        // Sent notifications leave dead entries in the `notifications_due` index.
+        let mut tx = shared::postgres::begin_queue_read(&self.pool).await?;
         let due = store::claim_due(&mut tx, limit).await?;
         if due.is_empty() {
             tx.commit().await?;

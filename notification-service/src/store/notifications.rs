@@ -334,11 +334,15 @@ fn attempts_column(attempts: u32) -> i32 {
 
 /// How many notifications wait for delivery, and when the next one is due.
 pub async fn pending(pool: &PgPool) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
-    sqlx::query_as(
+    // Sent notifications leave dead entries in the `notifications_due` index.
+    let mut tx = shared::postgres::begin_queue_read(pool).await?;
+    let pending = sqlx::query_as(
         "SELECT count(*), min(next_attempt_at) FROM notifications WHERE status = 'PENDING'",
     )
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(pending)
 }
 
 /// What the history is filtered by.

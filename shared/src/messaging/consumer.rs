@@ -315,6 +315,7 @@ impl<H: Deliveries> QueueConsumer<H> {
     /// Returns when shutdown fires or the delivery stream ends (lost connection, deleted queue).
     async fn consume(&self, mut deliveries: Consumer) {
         let batch_size = self.broker.settings().batch_size.max(1);
+        let gather = self.broker.settings().batch_gather;
         loop {
             let first = tokio::select! {
                 biased;
@@ -326,9 +327,20 @@ impl<H: Deliveries> QueueConsumer<H> {
                 return;
             };
             let mut batch = vec![first];
+            let gathered = tokio::time::Instant::now() + gather;
             while batch.len() < batch_size {
-                match deliveries.next().now_or_never() {
-                    Some(Some(Ok(delivery))) => batch.push(delivery),
+                let next = match deliveries.next().now_or_never() {
+                    Some(next) => next,
+                    None if gather.is_zero() => break,
+                    None => match tokio::time::timeout_at(gathered, deliveries.next()).await {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    },
+                };
+                match next {
+                    Some(Ok(delivery)) => batch.push(delivery),
+                    // An error (the channel broke) or the end: the batch in hand is handled
+                    // first, and the loop's next read meets the end.
                     _ => break,
                 }
             }

@@ -84,14 +84,8 @@ impl Relay {
 
     /// Publishes the oldest unpublished rows; returns how many.
     async fn relay_batch(&self) -> Result<usize, RelayError> {
-        // Published rows leave dead entries in the `outbox_unpublished` index until a VACUUM.
-        // Without statistics (autovacuum off, or not run yet) the planner reads that index with
-        // a bitmap scan, which visits every dead row on every poll: the cost grows with what
-        // was published. A plain index scan marks the dead entries once and skips them after.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN; SET LOCAL enable_bitmapscan = off")
-            .await?;
+        // Published rows leave dead entries in the `outbox_unpublished` index.
+        let mut tx = crate::postgres::begin_queue_read(&self.pool).await?;
         let leader: bool = sqlx::query_scalar(&format!(
             "SELECT pg_try_advisory_xact_lock(hashtext({CHANNEL_SQL}))"
         ))

@@ -104,6 +104,20 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .await
 }
 
+/// Starts a transaction that reads a queue kept as a partial index: rows leave it by an
+/// UPDATE (an outbox's unpublished rows, pending notifications), which leaves a dead entry
+/// in the index until a VACUUM. Without statistics (autovacuum off, or not run yet) the
+/// planner reads such an index with a bitmap scan, which visits every dead row on every
+/// poll, so the cost grows with everything that ever went through the queue (measured: 3 ms
+/// per poll of 12,000 sent notifications, against 0.05 ms). A plain index scan marks the
+/// dead entries once and skips them after; this transaction allows only that.
+pub async fn begin_queue_read(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin_with("BEGIN; SET LOCAL enable_bitmapscan = off")
+        .await
+}
+
 /// The pool of a service that publishes through the outbox and dedupes through the inbox: its
 /// schema's `migrations` applied, then the tables shared code needs checked (see
 /// [`require_columns`]).
