@@ -5,10 +5,12 @@
 //! shared code needs.
 
 mod schema;
+mod statistics;
 mod unavailable;
 mod wakeups;
 
 pub use schema::{require_columns, SchemaError};
+pub use statistics::keep_statistics;
 pub use unavailable::is_unavailable;
 pub use wakeups::Wakeups;
 
@@ -92,14 +94,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .connect_with(options.options([
             ("search_path", settings.schema.as_str()),
             ("statement_timeout", statement_timeout.as_str()),
-            // Every statement is planned with its parameters. The tables grow from empty and
-            // a connection lives long: a generic plan that PostgreSQL caches while a table is
-            // small (a sequential scan) is kept for the connection's life unless an ANALYZE
-            // invalidates it, and where autovacuum is off (this project's CI machine) none
-            // ever comes. Measured at 300 complaints/s: complaint_events read by 4,931
-            // sequential scans (107 million rows) in one run; none with this. The planning
-            // costs tens of microseconds per statement.
-            ("plan_cache_mode", "force_custom_plan"),
+            // Plans are cached as PostgreSQL does by default; see `statistics` for how they
+            // follow the tables' growth where autovacuum is off.
         ]))
         .await
 }
