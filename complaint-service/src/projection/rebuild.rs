@@ -104,19 +104,25 @@ pub async fn rebuild_in(
         events: 0,
         portions,
         writes,
+        writer_lost: false,
     };
     let replayed = replay.run(&mut tx, horizon).await;
     let Replay {
         checkpoint,
         events,
         written,
+        writer_lost,
         ..
     } = replay;
-    // The writer's own error, if it stopped, says more than the reader's "writer gone".
-    let new_tables = writing
+    let wrote = writing
         .await
-        .map_err(|e| sqlx::Error::Protocol(format!("the rebuild's writer panicked: {e}")))??;
-    replayed?;
+        .map_err(|e| sqlx::Error::Protocol(format!("the rebuild's writer panicked: {e}")))?;
+    let new_tables = match (replayed, wrote) {
+        (Ok(()), Ok(new_tables)) => new_tables,
+        // The writer stopped first: its error is the cause, the reader's only says so.
+        (Err(_), Err(error)) if writer_lost => return Err(error),
+        (Err(error), _) | (Ok(()), Err(error)) => return Err(error),
+    };
     new_tables.swap_in(&mut tx).await?;
     store::projection::save_checkpoint(&mut tx, checkpoint).await?;
     tx.commit().await?;
@@ -189,6 +195,8 @@ struct Replay {
     events: usize,
     portions: Portions,
     writes: mpsc::Sender<Write>,
+    /// The writer stopped (with an error of its own) before the reader was done.
+    writer_lost: bool,
 }
 
 impl Replay {
@@ -225,7 +233,10 @@ impl Replay {
         if !missing.is_empty() {
             let (answer, loaded) = oneshot::channel();
             self.send(Write::Load(missing, answer)).await?;
-            let loaded = loaded.await.map_err(|_| writer_gone())??;
+            let Ok(loaded) = loaded.await else {
+                return Err(self.lost());
+            };
+            let loaded = loaded?;
             self.views.extend(loaded);
         }
         let applied = super::apply(&mut self.views, events);
@@ -275,11 +286,15 @@ impl Replay {
         Ok(())
     }
 
-    async fn send(&self, write: Write) -> Result<(), sqlx::Error> {
-        self.writes.send(write).await.map_err(|_| writer_gone())
+    async fn send(&mut self, write: Write) -> Result<(), sqlx::Error> {
+        if self.writes.send(write).await.is_err() {
+            return Err(self.lost());
+        }
+        Ok(())
     }
-}
 
-fn writer_gone() -> sqlx::Error {
-    sqlx::Error::Protocol("the rebuild's writer stopped".to_owned())
+    fn lost(&mut self) -> sqlx::Error {
+        self.writer_lost = true;
+        sqlx::Error::Protocol("the rebuild's writer stopped".to_owned())
+    }
 }
