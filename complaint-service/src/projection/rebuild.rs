@@ -215,7 +215,8 @@ impl Replay {
                 break;
             }
         }
-        self.flush(|_| true).await?;
+        let all = self.views.keys().copied().collect();
+        self.flush(all).await?;
         self.send(Write::Finish).await
     }
 
@@ -256,24 +257,25 @@ impl Replay {
         self.events += events.len();
         if self.views.len() > self.portions.views_in_memory {
             let recent = self.batches.saturating_sub(RECENT_BATCHES);
-            let touched = std::mem::take(&mut self.touched);
-            self.flush(|id| touched.get(id).is_none_or(|&batch| batch <= recent))
-                .await?;
-            self.touched = touched;
-            let Replay { views, touched, .. } = self;
-            touched.retain(|id, _| views.contains_key(id));
+            let stale: Vec<Uuid> = self
+                .views
+                .keys()
+                .filter(|id| self.touched.get(id).is_none_or(|&batch| batch <= recent))
+                .copied()
+                .collect();
+            self.flush(stale).await?;
         }
         Ok(())
     }
 
-    /// Hands the views held in memory that `done` picks to the writer.
-    async fn flush(&mut self, done: impl Fn(&Uuid) -> bool) -> Result<(), sqlx::Error> {
-        let ids: Vec<Uuid> = self.views.keys().copied().filter(|id| done(id)).collect();
+    /// Hands the views of `ids` held in memory to the writer.
+    async fn flush(&mut self, ids: Vec<Uuid>) -> Result<(), sqlx::Error> {
         let mut views: Vec<Complaint> = Vec::with_capacity(VIEWS_PER_WRITE);
         for id in ids {
             let Some(view) = self.views.remove(&id) else {
                 continue;
             };
+            self.touched.remove(&id);
             self.written.insert(id);
             views.push(view);
             if views.len() == VIEWS_PER_WRITE {

@@ -328,9 +328,3 @@ pub async fn lag(pool: &PgPool) -> Result<Lag, sqlx::Error> {
         oldest_pending_at: row.try_get("oldest_pending_at")?,
     })
 }
-
-pub async fn count_views(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM complaint_view")
-        .fetch_one(conn)
-        .await
-}
