@@ -158,17 +158,33 @@ pub fn start(
         abandon_reason: None,
         failure: None,
     };
-    let announcements = vec![announce(
-        EventType::SagaStarted,
-        &saga,
-        Some(first_step),
-        None,
-    )];
+    let announcements = if announces_routine(&saga) {
+        vec![announce(
+            EventType::SagaStarted,
+            &saga,
+            Some(first_step),
+            None,
+        )]
+    } else {
+        Vec::new()
+    };
     Transition {
         saga,
         announcements,
         compensate: None,
     }
+}
+
+/// Whether the saga announces its start and its success. The acknowledgement saga does not
+/// while all goes well: COMPLAINT_CREATED starts it and the NOTIFICATION_SENT that answers it
+/// (its causation id is the created event) ends it, both in the log already, so SAGA_STARTED
+/// and SAGA_COMPLETED would only repeat them, at two of a complaint's five events through
+/// the broker, the event store and the audit trail. Its state is in the saga API all along.
+/// Trouble is always announced (SAGA_FAILED, SAGA_RETRIED, SAGA_ABANDONED); a saga that has
+/// been resumed, or has announced anything (one started before this rule), announces the
+/// rest too, so its stream also tells how the trouble ended.
+fn announces_routine(saga: &Saga) -> bool {
+    saga.kind != SagaKind::Acknowledgement || saga.attempt > 1 || saga.version > 0
 }
 
 /// The saga after `reply`; `None` when the reply changes nothing (a final saga, a reply for
@@ -188,11 +204,16 @@ pub fn on_reply(saga: &Saga, reply: &Reply, now: DateTime<Utc>) -> Option<Transi
                 Some(format!("{audience} notified")),
             );
             finish(&mut next, SagaStatus::Completed, now);
+            // The announcement that ends a saga names the step that ended it; a
+            // SAGA_STEP_COMPLETED besides would say the same again (one message fewer per
+            // saga through the broker, the event store and the audit trail).
+            let announcements = if announces_routine(saga) {
+                vec![announce(EventType::SagaCompleted, &next, Some(&name), None)]
+            } else {
+                Vec::new()
+            };
             Some(Transition {
-                // The announcement that ends a saga names the step that ended it; a
-                // SAGA_STEP_COMPLETED besides would say the same again (one message fewer
-                // per saga through the broker, the event store and the audit trail).
-                announcements: vec![announce(EventType::SagaCompleted, &next, Some(&name), None)],
+                announcements,
                 saga: next,
                 compensate: None,
             })
@@ -780,7 +801,11 @@ mod tests {
             now(),
             TimeDelta::minutes(5),
         );
-        assert_eq!(types(&started), [EventType::SagaStarted]);
+        assert_eq!(
+            types(&started),
+            [],
+            "COMPLAINT_CREATED says it already: no SAGA_STARTED"
+        );
         assert_eq!(started.saga.deadline, Some(now() + TimeDelta::minutes(5)));
 
         let done = on_reply(
@@ -791,15 +816,46 @@ mod tests {
         .unwrap();
         assert_eq!(done.saga.status, SagaStatus::Completed);
         assert_eq!(
+            done.saga.step(ACKNOWLEDGE).unwrap().status,
+            StepStatus::Completed
+        );
+        assert_eq!(
+            types(&done),
+            [],
+            "NOTIFICATION_SENT says it already: no SAGA_COMPLETED"
+        );
+        assert!(on_reply(&done.saga, &sent("acknowledgement", "complainant"), now()).is_none());
+    }
+
+    #[test]
+    fn an_assignment_announces_its_start_and_an_end_that_names_the_last_step() {
+        let started = start(
+            SagaKind::Assignment,
+            &trigger(EventType::ComplaintAssigned),
+            Some("agent-9".into()),
+            now(),
+            TimeDelta::minutes(5),
+        );
+        assert_eq!(types(&started), [EventType::SagaStarted]);
+        let done = on_reply(&started.saga, &sent("assignment", "assignee"), now()).unwrap();
+        assert_eq!(done.saga.status, SagaStatus::Completed);
+        assert_eq!(
             types(&done),
             [EventType::SagaCompleted],
             "the completing step is named by SAGA_COMPLETED, not announced apart"
         );
         assert_eq!(
             done.announcements[0].data["step"],
-            serde_json::json!(ACKNOWLEDGE)
+            serde_json::json!(NOTIFY_ASSIGNEE)
         );
-        assert!(on_reply(&done.saga, &sent("acknowledgement", "complainant"), now()).is_none());
+    }
+
+    #[test]
+    fn an_acknowledgement_that_was_announced_before_announces_its_end() {
+        let mut announced = acknowledgement();
+        announced.version = 1; // its SAGA_STARTED went out before the quiet rule
+        let done = on_reply(&announced, &sent("acknowledgement", "complainant"), now()).unwrap();
+        assert_eq!(types(&done), [EventType::SagaCompleted]);
     }
 
     #[test]
