@@ -28,10 +28,11 @@ esac
 psql_q() { psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
 rows() { psql "$DATABASE_URL" -X -Atc "SELECT count(*) FROM $1"; }
 
-# How many copies of a table's rows make it about EVENTS rows (at least 0).
+# How many copies of a table's rows make it about EVENTS rows (0 if it holds that many).
 copies_for() {
-  local have; have=$(rows "$1")
-  if (( have == 0 )); then echo 0; else echo $(( (EVENTS - have + have - 1) / have )); fi
+  local have missing
+  have=$(rows "$1"); missing=$(( EVENTS - have ))
+  if (( have == 0 || missing <= 0 )); then echo 0; else echo $(( (missing + have - 1) / have )); fi
 }
 
 echo "fill-history: publishing $EVENTS SAGA_* events to saga.events (event store, audit trail)"
