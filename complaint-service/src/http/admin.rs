@@ -6,8 +6,8 @@ use shared::http::{ApiError, ErrorBody, Json};
 use super::ApiState;
 use crate::projection::{projector::ProjectionStatus, rebuild::Rebuilt};
 
-/// Empties the read model and replays every event into it, in one transaction (readers see
-/// the old read model until the new one is complete). The result is the state the events
+/// Replays every event into a new read model beside the live one and swaps it in (readers
+/// see the old read model until the swap commits). The result is the state the events
 /// describe, whatever the read model held before.
 #[utoipa::path(post, path = "/api/admin/projections/rebuild", tag = "admin",
     responses((status = 200, body = Rebuilt), (status = 503, body = ErrorBody)))]
