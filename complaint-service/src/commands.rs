@@ -15,7 +15,7 @@ use shared::{
     },
     event::{Envelope, Metadata},
 };
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use std::{sync::Arc, time::Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::ToSchema;
@@ -28,8 +28,9 @@ use crate::{
     metrics,
     projection::projector::ProjectionSignals,
     store::{
-        events::{self, Appended, StreamEvent},
-        idempotency, snapshots,
+        events::{self, Appended, Started, StreamEvent},
+        idempotency::{self, Answer},
+        snapshots,
     },
 };
 
@@ -201,6 +202,16 @@ pub struct CommandService {
 struct Loaded {
     state: Complaint,
     snapshot_version: i64,
+}
+
+impl Loaded {
+    /// The state a create starts from.
+    fn new_complaint(id: Uuid) -> Self {
+        Self {
+            state: Complaint::empty(id.to_string()),
+            snapshot_version: 0,
+        }
+    }
 }
 
 impl CommandService {
@@ -377,7 +388,9 @@ impl CommandService {
         handled
     }
 
-    /// The transaction itself.
+    /// Loads complaint `id` (unless `command` creates it), decides, and records what was
+    /// decided. A create by a caller reads nothing, so it needs no transaction: it is recorded
+    /// in one statement ([`events::start`]). The other commands run in one transaction.
     async fn run(
         &self,
         id: Uuid,
@@ -387,24 +400,43 @@ impl CommandService {
     ) -> Result<Ran, ServiceError> {
         let creating = matches!(command, Command::Create { .. });
         let _admitted = self.admitted().await;
+        if creating && context.reacting_to.is_none() {
+            let decision = self.decide(id, Loaded::new_complaint(id), command, context)?;
+            if !decision.snapshot_due {
+                return self.start(id, decision, key).await;
+            }
+            let tx = events::begin(&self.pool).await?;
+            return self.record(tx, id, decision, key).await;
+        }
         let mut tx = events::begin(&self.pool).await?;
         if let Some(reaction) = &context.reacting_to {
             if !shared::inbox::first_time(&mut tx, reaction.consumer, reaction.event_id).await? {
                 return Ok(Ran::AlreadyHandled);
             }
         }
-        let Loaded {
-            state,
-            snapshot_version,
-        } = if creating {
-            Loaded {
-                state: Complaint::empty(id.to_string()),
-                snapshot_version: 0,
-            }
+        let loaded = if creating {
+            Loaded::new_complaint(id)
         } else {
             self.load(&mut tx, id).await?
         };
+        let decision = self.decide(id, loaded, command, context)?;
+        self.record(tx, id, decision, key).await
+    }
+
+    /// What `command` does to the loaded complaint, if the caller may run it on that version.
+    fn decide(
+        &self,
+        id: Uuid,
+        loaded: Loaded,
+        command: Command,
+        context: &CommandContext,
+    ) -> Result<Decision, ServiceError> {
+        let Loaded {
+            state,
+            snapshot_version,
+        } = loaded;
         authorize(context, id, &command, &state)?;
+        let creating = matches!(command, Command::Create { .. });
         if let Some(expected) = context.expected_version {
             if state.exists() && expected != state.version {
                 return Err(ServiceError::VersionConflict {
@@ -426,32 +458,112 @@ impl CommandService {
             .iter()
             .fold(state, |state, event| evolve(state, event, now));
         let result = CommandResult::new(id, &after, context.command_id, &envelopes);
+        Ok(Decision {
+            snapshot_due: snapshot::is_due(self.snapshot_every, snapshot_version, after.version),
+            envelopes,
+            after,
+            result,
+            read_version,
+            status: if creating { 201 } else { 200 },
+        })
+    }
+
+    /// Records a decision in `tx`: the answer under its key, the events, their outbox rows, a
+    /// snapshot when one is due; then commits.
+    async fn record(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        id: Uuid,
+        decision: Decision,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Ran, ServiceError> {
         // The key first: a retry of a create learns here, before any append, that it is one.
-        if let Some(key) = key {
-            let response = serde_json::to_value(&result)
-                .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
-            let status = if creating { 201 } else { 200 };
-            if !idempotency::record(&mut tx, &key.key, &key.request, status, &response).await? {
+        if let Some(answer) = decision.answer(key)? {
+            if !idempotency::record(&mut tx, answer).await? {
                 return Ok(Ran::KeyTaken);
             }
         }
-
-        if events::append(&mut tx, id, &envelopes).await? == Appended::VersionTaken {
+        if events::append(&mut tx, id, &decision.envelopes).await? == Appended::VersionTaken {
             drop(tx);
-            let current = events::current_version(&self.pool, id).await?;
-            return Err(ServiceError::VersionConflict {
-                expected: read_version,
-                current,
-            });
+            return Err(self.version_conflict(id, decision.read_version).await);
         }
-        shared::outbox::enqueue(&mut tx, &envelopes).await?;
-        if snapshot::is_due(self.snapshot_every, snapshot_version, after.version) {
-            let state = snapshot::encode(&after);
-            snapshots::save(&mut tx, id, after.version, snapshot::STATE_VERSION, &state).await?;
+        shared::outbox::enqueue(&mut tx, &decision.envelopes).await?;
+        if decision.snapshot_due {
+            let state = snapshot::encode(&decision.after);
+            snapshots::save(
+                &mut tx,
+                id,
+                decision.after.version,
+                snapshot::STATE_VERSION,
+                &state,
+            )
+            .await?;
         }
         tx.commit().await?;
         self.signals.wake();
-        Ok(Ran::Done(result))
+        Ok(Ran::Done(decision.result))
+    }
+
+    /// Records a new complaint's decision in one statement (see [`events::start`]).
+    async fn start(
+        &self,
+        id: Uuid,
+        decision: Decision,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Ran, ServiceError> {
+        let answer = decision.answer(key)?;
+        match events::start(&self.pool, id, &decision.envelopes, answer).await? {
+            Started::Done => {
+                self.signals.wake();
+                Ok(Ran::Done(decision.result))
+            }
+            Started::KeyTaken => Ok(Ran::KeyTaken),
+            Started::VersionTaken => Err(self.version_conflict(id, decision.read_version).await),
+        }
+    }
+
+    /// The conflict of a command decided on `read_version` whose events found their version
+    /// taken.
+    async fn version_conflict(&self, id: Uuid, read_version: i64) -> ServiceError {
+        match events::current_version(&self.pool, id).await {
+            Ok(current) => ServiceError::VersionConflict {
+                expected: read_version,
+                current,
+            },
+            Err(error) => error.into(),
+        }
+    }
+}
+
+/// What a command decided, before it is recorded.
+struct Decision {
+    envelopes: Vec<Envelope>,
+    /// The complaint after the events.
+    after: Complaint,
+    result: CommandResult,
+    /// The version the decision was made on (0: a create).
+    read_version: i64,
+    /// The answer's status, should it be kept under an idempotency key.
+    status: u16,
+    /// A snapshot is to be kept with the events.
+    snapshot_due: bool,
+}
+
+impl Decision {
+    /// The answer to keep under `key`.
+    fn answer<'a>(
+        &self,
+        key: Option<&'a IdempotencyKey>,
+    ) -> Result<Option<Answer<'a>>, ServiceError> {
+        let Some(key) = key else { return Ok(None) };
+        let response = serde_json::to_value(&self.result)
+            .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
+        Ok(Some(Answer {
+            key: &key.key,
+            request: &key.request,
+            status: self.status,
+            response,
+        }))
     }
 }
 

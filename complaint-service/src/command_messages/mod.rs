@@ -183,7 +183,13 @@ impl CommandDesk {
         let kept = serde_json::to_value(KeptRejection::from(rejection))
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let mut tx = self.pool.begin().await?;
-        if !idempotency::record(&mut tx, &key.key, &key.request, rejection.status, &kept).await? {
+        let answer = idempotency::Answer {
+            key: &key.key,
+            request: &key.request,
+            status: rejection.status,
+            response: kept,
+        };
+        if !idempotency::record(&mut tx, answer).await? {
             return Ok(false);
         }
         shared::outbox::enqueue(&mut tx, std::slice::from_ref(&event)).await?;

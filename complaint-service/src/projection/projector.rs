@@ -17,7 +17,11 @@ use crate::{
     config::ProjectionSettings,
     error::ServiceError,
     metrics,
-    store::{self, events::CHANNEL_SQL, projection::Checkpoint},
+    store::{
+        self,
+        events::CHANNEL_SQL,
+        projection::{Checkpoint, Claim},
+    },
 };
 use shared::{
     complaint::Complaint,
@@ -112,10 +116,10 @@ impl Projector {
     /// One batch in one transaction; `None` if another instance is projecting.
     async fn project_batch(&self) -> Result<Option<Progress>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        if !store::projection::lock(&mut tx, false).await? {
+        let Some(claim) = store::projection::claim(&mut tx, false).await? else {
             return Ok(None);
-        }
-        let batch = apply_next_batch(&mut tx, self.settings.batch_size).await?;
+        };
+        let batch = apply_next_batch(&mut tx, claim, self.settings.batch_size).await?;
         tx.commit().await?;
         if batch.read > 0 {
             self.signals.advanced();
@@ -160,13 +164,16 @@ struct Progress {
     held_back: bool,
 }
 
-/// Applies the next events after the checkpoint and moves it.
+/// Applies the next events after the claimed checkpoint and moves it: four round trips with
+/// the claim, whatever the batch holds (claim, events, views, writes).
 async fn apply_next_batch(
     conn: &mut PgConnection,
+    Claim {
+        checkpoint,
+        horizon,
+    }: Claim,
     batch_size: i64,
 ) -> Result<Progress, sqlx::Error> {
-    let checkpoint = store::projection::checkpoint(conn).await?;
-    let horizon = store::projection::horizon(conn).await?;
     let events =
         store::projection::events_after(conn, checkpoint, horizon.transaction_id, batch_size)
             .await?;
@@ -195,9 +202,7 @@ async fn apply_next_batch(
         .iter()
         .filter_map(|id| views.get(id))
         .collect();
-    store::projection::save_views(conn, &changed).await?;
-    store::projection::insert_timeline(conn, &applied.timeline).await?;
-    store::projection::save_checkpoint(conn, next).await?;
+    store::projection::save_batch(conn, &changed, &applied.timeline, next).await?;
     metrics::projected(applied.timeline.len());
     Ok(Progress {
         read: events.len(),

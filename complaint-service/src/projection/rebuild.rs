@@ -87,10 +87,13 @@ pub async fn rebuild_in(
 ) -> Result<Rebuilt, sqlx::Error> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
-    store::projection::lock(&mut tx, true).await?;
-    // Events committed after this are left to the projector, which resumes from the
+    // Events committed after the horizon are left to the projector, which resumes from the
     // checkpoint once the rebuild commits.
-    let horizon = store::projection::horizon(&mut tx).await?.transaction_id;
+    let horizon = store::projection::claim(&mut tx, true)
+        .await?
+        .ok_or_else(|| sqlx::Error::Protocol("the projection has no checkpoint row".into()))?
+        .horizon
+        .transaction_id;
     let mut writer = pool.begin().await?;
     let new_tables = shadow::open(&mut writer).await?;
     let (writes, inbox) = mpsc::channel(WRITES_AHEAD);

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::event::Envelope;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 use uuid::Uuid;
+
+use super::idempotency::{self, Answer};
 
 /// The NOTIFY channel that wakes the projectors of this schema (one per schema, so services
 /// and tests sharing a database never wake each other).
@@ -14,7 +16,8 @@ pub const CHANNEL_SQL: &str = "current_schema() || '_projection'";
 /// Starts a transaction that may append events. It takes the table's ROW EXCLUSIVE lock
 /// first, before anything gives the transaction an id: the projector finds the transactions
 /// that may still append by that lock (see `store::projection::horizon`). Every transaction
-/// that writes `complaint_events` must begin here. One round trip, like a plain BEGIN.
+/// that writes `complaint_events` must begin here, or be the one statement of [`start`].
+/// One round trip, like a plain BEGIN.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin_with("BEGIN; LOCK TABLE complaint_events IN ROW EXCLUSIVE MODE")
         .await
@@ -66,6 +69,70 @@ pub async fn append(
     id: Uuid,
     events: &[Envelope],
 ) -> Result<Appended, sqlx::Error> {
+    let mut query = QueryBuilder::new("WITH inserted AS (");
+    push_insert(&mut query, id, events)?;
+    query.push(format!(
+        ") SELECT pg_notify({CHANNEL_SQL}, ''), (SELECT count(*) FROM inserted)"
+    ));
+    match query.build().execute(conn).await {
+        Ok(_) => Ok(Appended::Done),
+        Err(error) if is_version_taken(&error) => Ok(Appended::VersionTaken),
+        Err(error) => Err(error),
+    }
+}
+
+/// What became of a new complaint's first events.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    Done,
+    /// Another request with the same idempotency key committed first.
+    KeyTaken,
+    /// The stream already existed.
+    VersionTaken,
+}
+
+/// Starts the stream of complaint `id` with `events`, outside any transaction, in one
+/// statement: the answer kept under its key (if any), the events and their outbox rows
+/// commit together or not at all. One round trip where a transaction takes five (BEGIN, key,
+/// append, outbox, COMMIT), for the command most sent. The statement takes its ROW EXCLUSIVE
+/// lock on `complaint_events` when it starts, before a row gives it a transaction id, as
+/// [`begin`] does for a transaction.
+pub async fn start(
+    pool: &PgPool,
+    id: Uuid,
+    events: &[Envelope],
+    answer: Option<Answer<'_>>,
+) -> Result<Started, sqlx::Error> {
+    let mut query = QueryBuilder::new("WITH ");
+    if let Some(answer) = answer {
+        query.push("answered AS (");
+        idempotency::push_insert(&mut query, answer);
+        query.push("), ");
+    }
+    query.push("inserted AS (");
+    push_insert(&mut query, id, events)?;
+    query.push("), queued AS (");
+    shared::outbox::push_insert(&mut query, events)?;
+    query.push(format!(
+        ") SELECT pg_notify({CHANNEL_SQL}, ''), {}, (SELECT count(*) FROM inserted),
+                  (SELECT count(*) FROM queued)",
+        shared::outbox::NOTIFY_SQL
+    ));
+    match query.build().execute(pool).await {
+        Ok(_) => Ok(Started::Done),
+        Err(error) if idempotency::is_taken(&error) => Ok(Started::KeyTaken),
+        Err(error) if is_version_taken(&error) => Ok(Started::VersionTaken),
+        Err(error) => Err(error),
+    }
+}
+
+/// Pushes the `INSERT` of `events` into the stream of `id`, in version order, `RETURNING 1`
+/// per row.
+fn push_insert(
+    query: &mut QueryBuilder<'_, Postgres>,
+    id: Uuid,
+    events: &[Envelope],
+) -> Result<(), sqlx::Error> {
     let mut versions = Vec::with_capacity(events.len());
     let mut event_ids = Vec::with_capacity(events.len());
     let mut types = Vec::with_capacity(events.len());
@@ -82,35 +149,36 @@ pub async fn append(
         );
         recorded_at.push(event.metadata.timestamp);
     }
-    let inserted = sqlx::query(&format!(
-        "WITH inserted AS (
-             INSERT INTO complaint_events
+    query
+        .push(
+            "INSERT INTO complaint_events
                  (aggregate_id, version, event_id, event_type, data, metadata, recorded_at)
-             SELECT $1, version, event_id, event_type, data, metadata, recorded_at
-             FROM UNNEST($2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[],
-                         $7::timestamptz[])
+             SELECT ",
+        )
+        .push_bind(id)
+        .push(", version, event_id, event_type, data, metadata, recorded_at FROM UNNEST(")
+        .push_bind(versions)
+        .push("::bigint[], ")
+        .push_bind(event_ids)
+        .push("::uuid[], ")
+        .push_bind(types)
+        .push("::text[], ")
+        .push_bind(data)
+        .push("::jsonb[], ")
+        .push_bind(metadata)
+        .push("::jsonb[], ")
+        .push_bind(recorded_at)
+        .push(
+            "::timestamptz[])
                   AS t(version, event_id, event_type, data, metadata, recorded_at)
-             ORDER BY version
-             RETURNING 1
-         )
-         SELECT pg_notify({CHANNEL_SQL}, ''), (SELECT count(*) FROM inserted)"
-    ))
-    .bind(id)
-    .bind(&versions)
-    .bind(&event_ids)
-    .bind(&types)
-    .bind(&data)
-    .bind(&metadata)
-    .bind(&recorded_at)
-    .execute(conn)
-    .await;
-    match inserted {
-        Ok(_) => Ok(Appended::Done),
-        Err(error) if super::violates(&error, "complaint_events_stream_version") => {
-            Ok(Appended::VersionTaken)
-        }
-        Err(error) => Err(error),
-    }
+             ORDER BY version RETURNING 1",
+        );
+    Ok(())
+}
+
+/// The error of a statement whose events found one of their versions taken.
+fn is_version_taken(error: &sqlx::Error) -> bool {
+    super::violates(error, "complaint_events_stream_version")
 }
 
 /// The version of complaint `id` now (0 if it does not exist).

@@ -1,7 +1,7 @@
 //! The answers to creates that carried an `Idempotency-Key`.
 
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use std::time::Duration;
 
 /// A stored answer, with the request it answered.
@@ -19,26 +19,46 @@ pub async fn find(pool: &PgPool, key: &str) -> Result<Option<StoredAnswer>, sqlx
         .await
 }
 
-/// Records the answer inside the command's transaction; `false` if another request with the
-/// same key committed first (the insert waits for it), and then this one must roll back.
-pub async fn record(
-    conn: &mut PgConnection,
-    key: &str,
-    request: &Value,
-    status: u16,
-    response: &Value,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (key, request, status, response) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(key)
-    .bind(request)
-    .bind(i16::try_from(status).unwrap_or(i16::MAX))
-    .bind(response)
-    .execute(conn)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+/// An answer to keep under its key.
+pub struct Answer<'a> {
+    pub key: &'a str,
+    pub request: &'a Value,
+    pub status: u16,
+    pub response: Value,
+}
+
+/// Records the answer inside the caller's transaction; `false` if another request with the
+/// same key committed first (the insert waits for it). The transaction is then aborted: the
+/// caller rolls it back.
+pub async fn record(conn: &mut PgConnection, answer: Answer<'_>) -> Result<bool, sqlx::Error> {
+    let mut query = QueryBuilder::new("");
+    push_insert(&mut query, answer);
+    match query.build().execute(conn).await {
+        Ok(_) => Ok(true),
+        Err(error) if is_taken(&error) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Pushes the `INSERT` of `answer`, for [`record`] or as a CTE of a larger statement (a
+/// create: see `store::events::start`). A plain insert, so that in a statement of several
+/// writes a key already taken fails them all ([`is_taken`]).
+pub fn push_insert<'a>(query: &mut QueryBuilder<'a, Postgres>, answer: Answer<'a>) {
+    query
+        .push("INSERT INTO idempotency_keys (key, request, status, response) VALUES (")
+        .push_bind(answer.key)
+        .push(", ")
+        .push_bind(answer.request)
+        .push(", ")
+        .push_bind(i16::try_from(answer.status).unwrap_or(i16::MAX))
+        .push(", ")
+        .push_bind(answer.response)
+        .push(")");
+}
+
+/// The error of a statement that found its key taken.
+pub fn is_taken(error: &sqlx::Error) -> bool {
+    super::violates(error, "idempotency_keys_pkey")
 }
 
 /// Forgets answers older than `retention`; returns how many.

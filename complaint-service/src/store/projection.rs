@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::{complaint::Complaint, event::Metadata};
-use sqlx::{types::Json, PgConnection, PgPool, Row};
+use sqlx::{types::Json, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -22,8 +22,6 @@ use super::views::VIEW_JSON;
 use crate::projection::{ProjectedEntry, RecordedEvent};
 
 const PROJECTION: &str = "complaint_view";
-/// One projector at a time per schema, and a rebuild excludes them all.
-const LOCK_SQL: &str = "hashtext(current_schema() || '_complaint_view_projector')";
 /// Counting pending events stops here: past it the exact figure does not matter.
 const PENDING_COUNT_CAP: i64 = 100_000;
 
@@ -34,46 +32,61 @@ pub struct Checkpoint {
     pub position: i64,
 }
 
-/// Takes the projector lock for the transaction; `false` if another holds it (`wait` false).
-pub async fn lock(conn: &mut PgConnection, wait: bool) -> Result<bool, sqlx::Error> {
-    if wait {
-        sqlx::query(&format!("SELECT pg_advisory_xact_lock({LOCK_SQL})"))
-            .execute(conn)
-            .await?;
-        Ok(true)
-    } else {
-        sqlx::query_scalar(&format!("SELECT pg_try_advisory_xact_lock({LOCK_SQL})"))
-            .fetch_one(conn)
-            .await
-    }
+/// What a projector (or a rebuild) holds once it has claimed the projection: where it had read
+/// to, and how far it may read now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub checkpoint: Checkpoint,
+    pub horizon: Horizon,
 }
 
-pub async fn checkpoint(conn: &mut PgConnection) -> Result<Checkpoint, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT transaction_id::text::bigint AS transaction_id, position
-         FROM projection_checkpoints WHERE projection = $1",
-    )
+/// Claims the projection for the transaction, in one statement: locks its checkpoint row
+/// (one projector at a time per schema, and a rebuild excludes them all), reads it, and
+/// reads the [`horizon`]. `None` if another holds it and `wait` is false. The lock is the
+/// row's, not an advisory lock taken first, so that one statement does it all: a row
+/// locked `FOR UPDATE` is read as its last committed version, even one committed after the
+/// statement began, where an advisory lock taken in the statement would leave the
+/// checkpoint read at the statement's start, before the previous holder's commit.
+pub async fn claim(conn: &mut PgConnection, wait: bool) -> Result<Option<Claim>, sqlx::Error> {
+    let skip = if wait { "" } else { " SKIP LOCKED" };
+    let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "WITH {HORIZON_CTES},
+         claimed AS (
+             SELECT transaction_id::text::bigint AS transaction_id, position
+             FROM projection_checkpoints WHERE projection = $1 FOR UPDATE{skip})
+         SELECT c.transaction_id, c.position, h.horizon, h.xmax
+         FROM claimed c CROSS JOIN ({HORIZON_SELECT}) h"
+    ))
     .bind(PROJECTION)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(Checkpoint {
-        transaction_id: row.try_get("transaction_id")?,
-        position: row.try_get("position")?,
-    })
+    let Some((transaction_id, position, horizon, xmax)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Claim {
+        checkpoint: Checkpoint {
+            transaction_id,
+            position,
+        },
+        horizon: Horizon::new(horizon, xmax)?,
+    }))
 }
 
 pub async fn save_checkpoint(conn: &mut PgConnection, at: Checkpoint) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE projection_checkpoints
-         SET transaction_id = $2::text::xid8, position = $3, updated_at = now()
-         WHERE projection = $1",
-    )
-    .bind(PROJECTION)
-    .bind(at.transaction_id.to_string())
-    .bind(at.position)
-    .execute(conn)
-    .await?;
+    let mut query = QueryBuilder::new("");
+    push_checkpoint_update(&mut query, at);
+    query.build().execute(conn).await?;
     Ok(())
+}
+
+fn push_checkpoint_update(query: &mut QueryBuilder<'_, Postgres>, at: Checkpoint) {
+    query
+        .push("UPDATE projection_checkpoints SET transaction_id = ")
+        .push_bind(at.transaction_id.to_string())
+        .push("::text::xid8, position = ")
+        .push_bind(at.position)
+        .push(", updated_at = now() WHERE projection = ")
+        .push_bind(PROJECTION);
 }
 
 /// Where a batch may read up to: below `transaction_id` every appender has finished.
@@ -85,46 +98,56 @@ pub struct Horizon {
     pub held_by_appender: bool,
 }
 
+impl Horizon {
+    fn new(horizon: i64, xmax: i64) -> Result<Self, sqlx::Error> {
+        if horizon <= 0 {
+            return Err(sqlx::Error::Protocol(format!(
+                "computed an impossible transaction horizon {horizon}"
+            )));
+        }
+        Ok(Self {
+            transaction_id: horizon,
+            held_by_appender: horizon < xmax,
+        })
+    }
+}
+
 /// The transaction id below which every appender has finished. Must be read in a statement
 /// of its own, before the events are read with a later snapshot.
 pub async fn horizon(conn: &mut PgConnection) -> Result<Horizon, sqlx::Error> {
-    // pg_locks gives 32-bit ids. Each is widened to 64 bits next to the snapshot's xmax:
-    // a running transaction's id is within 2^31 of it, below or above (it may have been
-    // handed out after the last completed one).
-    let (horizon, xmax): (i64, i64) = sqlx::query_as(
-        "WITH snapshot AS (
-             SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
-         locks AS MATERIALIZED (
-             SELECT locktype, relation, mode, granted, virtualtransaction, transactionid
-             FROM pg_locks),
-         appenders AS (
-             SELECT own.transactionid::text::bigint AS xid
-             FROM locks l
-             JOIN locks own ON own.virtualtransaction = l.virtualtransaction
-                           AND own.locktype = 'transactionid'
-                           AND own.mode = 'ExclusiveLock' AND own.granted
-             WHERE l.locktype = 'relation' AND l.relation = 'complaint_events'::regclass
-               AND l.mode = 'RowExclusiveLock'),
-         distances AS (
-             SELECT s.xmax, ((a.xid - s.xmax % 4294967296) % 4294967296 + 4294967296)
-                            % 4294967296 AS d
-             FROM snapshot s LEFT JOIN appenders a ON TRUE)
-         SELECT LEAST(xmax, min(xmax + CASE WHEN d >= 2147483648 THEN d - 4294967296
-                                            ELSE d END)), xmax
-         FROM distances GROUP BY xmax",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if horizon <= 0 {
-        return Err(sqlx::Error::Protocol(format!(
-            "computed an impossible transaction horizon {horizon}"
-        )));
-    }
-    Ok(Horizon {
-        transaction_id: horizon,
-        held_by_appender: horizon < xmax,
-    })
+    let (horizon, xmax): (i64, i64) =
+        sqlx::query_as(&format!("WITH {HORIZON_CTES} {HORIZON_SELECT}"))
+            .fetch_one(&mut *conn)
+            .await?;
+    Horizon::new(horizon, xmax)
 }
+
+/// The CTEs of [`horizon`]'s query. pg_locks gives 32-bit ids. Each is widened to 64 bits
+/// next to the snapshot's xmax: a running transaction's id is within 2^31 of it, below or
+/// above (it may have been handed out after the last completed one).
+const HORIZON_CTES: &str = "snapshot AS (
+         SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
+     locks AS MATERIALIZED (
+         SELECT locktype, relation, mode, granted, virtualtransaction, transactionid
+         FROM pg_locks),
+     appenders AS (
+         SELECT own.transactionid::text::bigint AS xid
+         FROM locks l
+         JOIN locks own ON own.virtualtransaction = l.virtualtransaction
+                       AND own.locktype = 'transactionid'
+                       AND own.mode = 'ExclusiveLock' AND own.granted
+         WHERE l.locktype = 'relation' AND l.relation = 'complaint_events'::regclass
+           AND l.mode = 'RowExclusiveLock'),
+     distances AS (
+         SELECT s.xmax, ((a.xid - s.xmax % 4294967296) % 4294967296 + 4294967296)
+                        % 4294967296 AS d
+         FROM snapshot s LEFT JOIN appenders a ON TRUE)";
+
+/// The horizon and the snapshot's xmax, from [`HORIZON_CTES`].
+const HORIZON_SELECT: &str =
+    "SELECT LEAST(xmax, min(xmax + CASE WHEN d >= 2147483648 THEN d - 4294967296
+                                       ELSE d END)) AS horizon, xmax
+     FROM distances GROUP BY xmax";
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -200,12 +223,59 @@ pub async fn load_views(
         .collect()
 }
 
+/// Saves what a batch did in one statement: the views it changed, its timeline entries, and
+/// the checkpoint it moved to.
+pub async fn save_batch(
+    conn: &mut PgConnection,
+    views: &[&Complaint],
+    timeline: &[ProjectedEntry],
+    checkpoint: Checkpoint,
+) -> Result<(), sqlx::Error> {
+    let mut query = QueryBuilder::new("WITH ");
+    if !views.is_empty() {
+        query.push("saved_views AS (");
+        push_views_upsert(&mut query, views);
+        query.push("), ");
+    }
+    if !timeline.is_empty() {
+        query.push("added_entries AS (");
+        push_timeline_insert(&mut query, timeline);
+        query.push("), ");
+    }
+    query.push("moved AS (");
+    push_checkpoint_update(&mut query, checkpoint);
+    query.push(" RETURNING 1) SELECT count(*) FROM moved");
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
 /// Inserts or replaces the views.
 pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result<(), sqlx::Error> {
     if views.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    let mut query = QueryBuilder::new("");
+    push_views_upsert(&mut query, views);
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
+pub async fn insert_timeline(
+    conn: &mut PgConnection,
+    entries: &[ProjectedEntry],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::new("");
+    push_timeline_insert(&mut query, entries);
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
+/// Pushes the upsert of the views.
+fn push_views_upsert<'a>(query: &mut QueryBuilder<'a, Postgres>, views: &'a [&'a Complaint]) {
+    query.push(
         r#"INSERT INTO complaint_view (
                id, version, status, priority, category, title, description,
                customer_id, customer_name, customer_email, assignee, escalation_level,
@@ -215,7 +285,12 @@ pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result
                   "customerId", "customerName", "customerEmail", assignee, "escalationLevel",
                   "reopenCount", resolution, "createdAt", "updatedAt", "resolvedAt", "closedAt",
                   "slaStartedAt", "slaDeadline"
-           FROM jsonb_to_recordset($1) AS v(
+           FROM jsonb_to_recordset("#,
+    );
+    // Serialized straight into the statement's buffer, with no JSON tree in between.
+    query.push_bind(Json(views));
+    query.push(
+        r#") AS v(
                id uuid, version bigint, status text, priority text, category text, title text,
                description text, "customerId" text, "customerName" text, "customerEmail" text,
                assignee text, "escalationLevel" integer, "reopenCount" integer,
@@ -232,22 +307,13 @@ pub async fn save_views(conn: &mut PgConnection, views: &[&Complaint]) -> Result
                reopen_count = EXCLUDED.reopen_count, resolution = EXCLUDED.resolution,
                created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
                resolved_at = EXCLUDED.resolved_at, closed_at = EXCLUDED.closed_at,
-               sla_started_at = EXCLUDED.sla_started_at, sla_deadline = EXCLUDED.sla_deadline"#,
-    )
-    // Serialized straight into the statement's buffer, with no JSON tree in between.
-    .bind(Json(views))
-    .execute(conn)
-    .await?;
-    Ok(())
+               sla_started_at = EXCLUDED.sla_started_at, sla_deadline = EXCLUDED.sla_deadline
+           RETURNING 1"#,
+    );
 }
 
-pub async fn insert_timeline(
-    conn: &mut PgConnection,
-    entries: &[ProjectedEntry],
-) -> Result<(), sqlx::Error> {
-    if entries.is_empty() {
-        return Ok(());
-    }
+/// Pushes the insert of timeline entries (an entry already there is left as it is).
+fn push_timeline_insert<'a>(query: &mut QueryBuilder<'a, Postgres>, entries: &'a [ProjectedEntry]) {
     let complaint_ids: Vec<Uuid> = entries.iter().map(|e| e.complaint_id).collect();
     let positions: Vec<i64> = entries.iter().map(|e| e.position).collect();
     let event_ids: Vec<Uuid> = entries.iter().map(|e| e.entry.event_id).collect();
@@ -263,26 +329,31 @@ pub async fn insert_timeline(
         .map(|e| e.entry.correlation_id.as_str())
         .collect();
     let data: Vec<&Value> = entries.iter().map(|e| &e.entry.data).collect();
-    sqlx::query(
-        "INSERT INTO complaint_timeline
-             (complaint_id, position, event_id, version, event_type, occurred_at, user_id,
-              correlation_id, data)
-         SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::bigint[], $5::text[],
-                              $6::timestamptz[], $7::text[], $8::text[], $9::jsonb[])
-         ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(complaint_ids)
-    .bind(positions)
-    .bind(event_ids)
-    .bind(versions)
-    .bind(types)
-    .bind(occurred)
-    .bind(users)
-    .bind(correlations)
-    .bind(data)
-    .execute(conn)
-    .await?;
-    Ok(())
+    query
+        .push(
+            "INSERT INTO complaint_timeline
+                 (complaint_id, position, event_id, version, event_type, occurred_at, user_id,
+                  correlation_id, data)
+             SELECT * FROM UNNEST(",
+        )
+        .push_bind(complaint_ids)
+        .push("::uuid[], ")
+        .push_bind(positions)
+        .push("::bigint[], ")
+        .push_bind(event_ids)
+        .push("::uuid[], ")
+        .push_bind(versions)
+        .push("::bigint[], ")
+        .push_bind(types)
+        .push("::text[], ")
+        .push_bind(occurred)
+        .push("::timestamptz[], ")
+        .push_bind(users)
+        .push("::text[], ")
+        .push_bind(correlations)
+        .push("::text[], ")
+        .push_bind(data)
+        .push("::jsonb[]) ON CONFLICT (event_id) DO NOTHING RETURNING 1");
 }
 
 /// How far behind the projection is.

@@ -314,6 +314,50 @@ async fn the_horizon_stops_at_the_oldest_appender_still_running() {
 }
 
 #[tokio::test]
+async fn one_projector_holds_the_claim_and_the_next_reads_the_checkpoint_it_committed() {
+    use complaint_service::store::projection::{self, Checkpoint};
+    let app = spawn_app_with(|config| config.projection.enabled = false).await;
+    let pool = app.pool().await;
+    let mut holder = pool.begin().await.unwrap();
+    let held = projection::claim(&mut holder, false)
+        .await
+        .unwrap()
+        .expect("nobody holds it yet");
+    let mut projector = pool.begin().await.unwrap();
+    assert_eq!(
+        projection::claim(&mut projector, false).await.unwrap(),
+        None,
+        "a projector finds it held and skips its round"
+    );
+    drop(projector);
+
+    // A rebuild waits for it instead: its statement starts before the holder commits.
+    let waiting = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut rebuild = pool.begin().await.unwrap();
+            projection::claim(&mut rebuild, true).await.unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the rebuild waits for the holder");
+    let moved = Checkpoint {
+        transaction_id: held.horizon.transaction_id,
+        position: held.checkpoint.position + 42,
+    };
+    projection::save_checkpoint(&mut holder, moved)
+        .await
+        .unwrap();
+    holder.commit().await.unwrap();
+    let claimed = waiting.await.unwrap().expect("the checkpoint row exists");
+    assert_eq!(
+        claimed.checkpoint, moved,
+        "the checkpoint is read as committed after the statement began, not as it was"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn every_event_is_projected_under_concurrent_writes() {
     let app = spawn_app_with(|config| config.database.max_connections = 20).await;
     let workers = (0..20).map(|worker| {

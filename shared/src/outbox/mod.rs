@@ -21,11 +21,17 @@ use crate::{
     event::Envelope,
     postgres::{require_columns, SchemaError},
 };
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 /// The NOTIFY channel of the outbox in the current schema (one per schema, so services and
-/// tests sharing a database never wake each other).
-const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
+/// tests sharing a database never wake each other). A macro, so [`NOTIFY_SQL`] can be built
+/// from it at compile time.
+macro_rules! channel_sql {
+    () => {
+        "current_schema() || '_outbox'"
+    };
+}
+const CHANNEL_SQL: &str = channel_sql!();
 
 /// Checks that the service's migrations created the `outbox` this module and the relay use.
 pub async fn require_table(pool: &PgPool) -> Result<(), SchemaError> {
@@ -39,30 +45,50 @@ pub async fn require_table(pool: &PgPool) -> Result<(), SchemaError> {
     require_columns(pool, "outbox", &columns).await
 }
 
+/// The NOTIFY that wakes the relay, delivered on commit: for a statement that writes the
+/// outbox through [`push_insert`].
+pub const NOTIFY_SQL: &str = concat!("pg_notify(", channel_sql!(), ", '')");
+
 /// Adds `events` to the outbox inside the caller's transaction; the relay is woken on commit.
 pub async fn enqueue(tx: &mut PgConnection, events: &[Envelope]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
+    // One statement: the insert, and the NOTIFY that PostgreSQL delivers on commit.
+    let mut query = QueryBuilder::new("WITH queued AS (");
+    push_insert(&mut query, events)?;
+    query.push(format!(
+        ") SELECT {NOTIFY_SQL}, (SELECT count(*) FROM queued)"
+    ));
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Pushes the `INSERT` of `events` into the outbox, in their order, `RETURNING 1` per row:
+/// a data-modifying CTE for a statement that writes other tables too (a create writes its
+/// events, its answer and their outbox rows in one statement). That statement selects
+/// [`NOTIFY_SQL`] to wake the relay.
+pub fn push_insert(
+    query: &mut QueryBuilder<'_, Postgres>,
+    events: &[Envelope],
+) -> Result<(), sqlx::Error> {
     let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
     let bodies: Vec<serde_json::Value> = events
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    // One statement: the insert, and the NOTIFY that PostgreSQL delivers on commit.
-    sqlx::query(&format!(
-        "WITH queued AS (
-             INSERT INTO outbox (event_id, envelope)
-             SELECT event_id, envelope
-             FROM UNNEST($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS t(event_id, envelope, n)
-             ORDER BY n
-             RETURNING 1)
-         SELECT pg_notify({CHANNEL_SQL}, ''), (SELECT count(*) FROM queued)"
-    ))
-    .bind(&ids)
-    .bind(&bodies)
-    .execute(&mut *tx)
-    .await?;
+    query
+        .push(
+            "INSERT INTO outbox (event_id, envelope)
+             SELECT event_id, envelope FROM UNNEST(",
+        )
+        .push_bind(ids)
+        .push("::uuid[], ")
+        .push_bind(bodies)
+        .push(
+            "::jsonb[]) WITH ORDINALITY AS t(event_id, envelope, n)
+             ORDER BY n RETURNING 1",
+        );
     Ok(())
 }
