@@ -1,8 +1,9 @@
 //! The command side: each command in one transaction — load the complaint (its latest
 //! snapshot and the events after it), decide with the pure aggregate, append the new events
 //! under the expected version, put them in the outbox, keep a new snapshot when one is due,
-//! commit. A concurrent writer loses on the unique (aggregate_id, version) and
-//! gets a version conflict; nothing is published unless the events committed.
+//! commit. A create, which loads nothing, is one statement instead. A concurrent writer
+//! loses on the unique (aggregate_id, version) and gets a version conflict; nothing is
+//! published unless the events committed.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};

@@ -13,7 +13,9 @@ finds the services and k6. This script:
 4. for a sample of the complaints, reads each view's own write time from the public APIs and
    compares it with the commit time of the event it reflects (the event's `timestamp`):
    event store `storedAt`, audit `recordedAt`, notification `createdAt` and `sentAt`, the
-   acknowledgement saga's `finishedAt`;
+   acknowledgement saga's `finishedAt`; and, for the complaints created last, when each view
+   wrote their last effect, counted from the end of the load (the management API's counts
+   in 3 lag by up to its statistics interval, 5 s by default);
 5. prints the lags (p50/p99/max), the backlog, and CPU seconds per complaint per process, and
    writes them to .run/bench/pipeline-<time>.{md,json}.
 
@@ -317,6 +319,10 @@ class Views:
         return found
 
 
+# The complaints created last, read to tell when each view had caught up with the load.
+LAST_COMPLAINTS = 100
+
+
 def lags_of(found: dict, version: int) -> dict:
     """Lag samples (seconds) per view for one complaint, and what is missing."""
     commits: dict[str, float] = {}
@@ -533,6 +539,17 @@ def main() -> int:
             pending = retry
             time.sleep(2)
 
+    # When each view had caught up: the last write, in that view, of the complaints created
+    # last (their lags are kept out of the distributions above). The queue counts of the
+    # management API are refreshed every few seconds (collect_statistics_interval), so they
+    # may still show a backlog that the consumers have already taken.
+    caught_up: dict[str, float] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for _, _, result in pool.map(read, created[-LAST_COMPLAINTS:]):
+            for view, samples in result["lags"].items():
+                for committed, lag in samples:
+                    caught_up[view] = max(caught_up.get(view, float("-inf")), committed + lag - load_end)
+
     lags: dict[str, list[tuple[float, float]]] = {}
     missing: dict[str, int] = {}
     errors = []
@@ -566,6 +583,7 @@ def main() -> int:
         "errors": errors[:20],
         "backlog": {"atLoadEnd": backlog_at_end, "5sAfter": backlog_after_5s, "left": backlog_left},
         "drainedAfterLoad": None if drained_at is None else drained_at - load_end,
+        "caughtUpAfterLoad": caught_up,
         "cpuWindowSeconds": window,
         "cpuPerComplaintMs": {
             name: None if ticks is None else ticks / CLOCK_TICKS * 1000 / len(created)
@@ -626,6 +644,10 @@ def render(r: dict) -> str:
         f"{work_backlog(r['backlog']['5sAfter'])} 5 s later; "
         + (f"empty {drained:.0f} s after the load." if drained is not None else "NOT drained before the timeout."),
     ]
+    if r.get("caughtUpAfterLoad"):
+        lines.append(f"The last write of the last {LAST_COMPLAINTS} complaints' effects, after the load stopped "
+                     "(negative: before it stopped): "
+                     + ", ".join(f"{view} {seconds:+.1f} s" for view, seconds in r["caughtUpAfterLoad"].items()))
     busy = {q: n for q, n in r["backlog"]["5sAfter"].items() if n}
     parked = {q: n for q, n in r["backlog"]["left"].items() if n and is_parking(q)}
     if busy:
