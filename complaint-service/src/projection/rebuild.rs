@@ -1,13 +1,13 @@
 //! The rebuild: every committed event replayed into a new read model, swapped in at the end.
 //!
-//! Two connections work at once. The reader holds the rebuild's transaction (the projector
-//! lock, the event reads, the swap and the checkpoint); it folds each batch in memory and
-//! hands what to write to the writer, whose own transaction fills the new tables
-//! (`store::shadow`) while the reader reads and folds the next batch. The writer commits the
-//! filled, indexed tables just before the reader swaps them in and commits: readers of the
-//! read model see the old one until then, and running projectors wait for the lock. A
-//! rebuild that fails leaves at most an unused schema of new tables, which the next one
-//! drops.
+//! Two connections work at once. The reader holds the rebuild's transaction (the claim of
+//! the projection's checkpoint row, the event reads, the swap and the checkpoint); it folds
+//! each batch in memory and hands what to write to the writer, whose own transaction fills
+//! the new tables (`store::shadow`) while the reader reads and folds the next batch. The
+//! writer commits the filled, indexed tables just before the reader swaps them in and
+//! commits: readers of the read model see the old one until then, and running projectors
+//! skip their rounds while the rebuild holds the claim. A rebuild that fails leaves at most
+//! an unused schema of new tables, which the next one drops.
 //!
 //! Views stay in memory between batches, so most are written once instead of once per batch
 //! that touches them; those not touched for a few batches are written out once there are
