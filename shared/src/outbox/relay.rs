@@ -23,7 +23,8 @@ pub struct RelaySettings {
     #[serde(with = "crate::config::millis")]
     pub poll_interval: Duration,
     /// Once woken by a commit, how long the relay waits for more before it reads the outbox:
-    /// at 300 commits a second, a few rows per round instead of one (see `Poller::gathering`).
+    /// at 300 commits a second, a few rows per round instead of one (see `Poller::gathering`),
+    /// and the consumers downstream get them in larger batches too.
     #[serde(with = "crate::config::millis")]
     pub gather: Duration,
     /// Published rows are deleted after this long.
@@ -37,7 +38,7 @@ impl Default for RelaySettings {
             enabled: true,
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
-            gather: Duration::from_millis(5),
+            gather: Duration::from_millis(20),
             retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
