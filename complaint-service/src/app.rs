@@ -35,14 +35,16 @@ impl Assemble for Config {
         let broker = Broker::start(self.broker.clone(), topology);
 
         let signals = ProjectionSignals::default();
-        let commands = || {
-            CommandService::new(pool.clone(), self.policy.policy(), signals.clone())
-                .snapshot_every(self.snapshots.every)
-        };
+        let commands = CommandService::new(pool.clone(), self.policy.policy(), signals.clone())
+            .snapshot_every(self.snapshots.every);
         // Two doors to the same pool: requests share part of it, the consumers the rest.
         let (requested, worked) = (
-            Arc::new(commands().sharing(self.database.request_connections())),
-            Arc::new(commands()),
+            Arc::new(
+                commands
+                    .clone()
+                    .sharing(self.database.request_connections()),
+            ),
+            Arc::new(commands),
         );
         let queries = Arc::new(QueryService::new(
             pool.clone(),

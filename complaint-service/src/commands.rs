@@ -1,7 +1,8 @@
 //! The command side: each command in one transaction — load the complaint (its latest
 //! snapshot and the events after it), decide with the pure aggregate, append the new events
 //! under the expected version, put them in the outbox, keep a new snapshot when one is due,
-//! commit. A create, which loads nothing, is one statement instead. A concurrent writer
+//! commit. A create, which loads nothing, is one statement instead, shared with the creates
+//! that wait with it (`store::group_commit`). A concurrent writer
 //! loses on the unique (aggregate_id, version) and gets a version conflict; nothing is
 //! published unless the events committed.
 
@@ -29,7 +30,8 @@ use crate::{
     metrics,
     projection::projector::ProjectionSignals,
     store::{
-        events::{self, Appended, Started, StreamEvent},
+        events::{self, Appended, NewStream, Started, StreamEvent},
+        group_commit::GroupCommit,
         idempotency::{self, Answer},
         snapshots,
     },
@@ -188,14 +190,18 @@ enum Ran {
     AlreadyHandled,
 }
 
+#[derive(Clone)]
 pub struct CommandService {
     pool: PgPool,
+    /// Where creates by callers go to be written together (`store::group_commit`).
+    creates: GroupCommit,
     policy: Policy,
     signals: ProjectionSignals,
     /// A new snapshot once this many events followed the last one; 0: no snapshots.
     snapshot_every: u32,
     /// The API's instance takes a permit for each use of a connection, so requests never
-    /// hold more than their share of the pool; the consumers' instance has none.
+    /// hold more than their share of the pool; the consumers' instance has none. Creates
+    /// need none: the group commit's writers hold a few connections whatever the load.
     admission: Option<Arc<Semaphore>>,
 }
 
@@ -216,8 +222,11 @@ impl Loaded {
 }
 
 impl CommandService {
+    /// A command service, with the writers of its group commit spawned on the current runtime.
+    /// Its clones share them.
     pub fn new(pool: PgPool, policy: Policy, signals: ProjectionSignals) -> Self {
         Self {
+            creates: GroupCommit::spawn(pool.clone()),
             pool,
             policy,
             signals,
@@ -400,15 +409,16 @@ impl CommandService {
         key: Option<&IdempotencyKey>,
     ) -> Result<Ran, ServiceError> {
         let creating = matches!(command, Command::Create { .. });
-        let _admitted = self.admitted().await;
         if creating && context.reacting_to.is_none() {
             let decision = self.decide(id, Loaded::new_complaint(id), command, context)?;
             if !decision.snapshot_due {
                 return self.start(id, decision, key).await;
             }
+            let _admitted = self.admitted().await;
             let tx = events::begin(&self.pool).await?;
             return self.record(tx, id, decision, key).await;
         }
+        let _admitted = self.admitted().await;
         let mut tx = events::begin(&self.pool).await?;
         if let Some(reaction) = &context.reacting_to {
             if !shared::inbox::first_time(&mut tx, reaction.consumer, reaction.event_id).await? {
@@ -480,7 +490,7 @@ impl CommandService {
     ) -> Result<Ran, ServiceError> {
         // The key first: a retry of a create learns here, before any append, that it is one.
         if let Some(answer) = decision.answer(key)? {
-            if !idempotency::record(&mut tx, answer).await? {
+            if !idempotency::record(&mut tx, &answer).await? {
                 return Ok(Ran::KeyTaken);
             }
         }
@@ -505,7 +515,8 @@ impl CommandService {
         Ok(Ran::Done(decision.result))
     }
 
-    /// Records a new complaint's decision in one statement (see [`events::start`]).
+    /// Records a new complaint's decision in one statement, which other creates may share
+    /// (see [`GroupCommit`]).
     async fn start(
         &self,
         id: Uuid,
@@ -513,7 +524,12 @@ impl CommandService {
         key: Option<&IdempotencyKey>,
     ) -> Result<Ran, ServiceError> {
         let answer = decision.answer(key)?;
-        match events::start(&self.pool, id, &decision.envelopes, answer).await? {
+        let stream = NewStream {
+            id,
+            events: decision.envelopes,
+            answer,
+        };
+        match self.creates.start(stream).await? {
             Started::Done => {
                 self.signals.wake();
                 Ok(Ran::Done(decision.result))
@@ -552,16 +568,13 @@ struct Decision {
 
 impl Decision {
     /// The answer to keep under `key`.
-    fn answer<'a>(
-        &self,
-        key: Option<&'a IdempotencyKey>,
-    ) -> Result<Option<Answer<'a>>, ServiceError> {
+    fn answer(&self, key: Option<&IdempotencyKey>) -> Result<Option<Answer>, ServiceError> {
         let Some(key) = key else { return Ok(None) };
         let response = serde_json::to_value(&self.result)
             .map_err(|e| ServiceError::Database(sqlx::Error::Encode(Box::new(e))))?;
         Ok(Some(Answer {
-            key: &key.key,
-            request: &key.request,
+            key: key.key.clone(),
+            request: key.request.clone(),
             status: self.status,
             response,
         }))

@@ -184,12 +184,12 @@ impl CommandDesk {
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let mut tx = self.pool.begin().await?;
         let answer = idempotency::Answer {
-            key: &key.key,
-            request: &key.request,
+            key: key.key.clone(),
+            request: key.request.clone(),
             status: rejection.status,
             response: kept,
         };
-        if !idempotency::record(&mut tx, answer).await? {
+        if !idempotency::record(&mut tx, &answer).await? {
             return Ok(false);
         }
         shared::outbox::enqueue(&mut tx, std::slice::from_ref(&event)).await?;

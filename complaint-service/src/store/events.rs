@@ -70,7 +70,7 @@ pub async fn append(
     events: &[Envelope],
 ) -> Result<Appended, sqlx::Error> {
     let mut query = QueryBuilder::new("WITH inserted AS (");
-    push_insert(&mut query, id, events)?;
+    push_insert(&mut query, events.iter().map(|event| (id, event)))?;
     query.push(format!(
         ") SELECT pg_notify({CHANNEL_SQL}, ''), (SELECT count(*) FROM inserted)"
     ));
@@ -81,38 +81,44 @@ pub async fn append(
     }
 }
 
-/// What became of a new complaint's first events.
-#[derive(Debug, PartialEq, Eq)]
+/// A new complaint's first events, and the answer to keep under the create's
+/// `Idempotency-Key` (if it had one).
+#[derive(Debug, Clone)]
+pub struct NewStream {
+    pub id: Uuid,
+    pub events: Vec<Envelope>,
+    pub answer: Option<Answer>,
+}
+
+/// What became of a statement that starts streams: all of them, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {
     Done,
-    /// Another request with the same idempotency key committed first.
+    /// One of the keys was taken by another request that committed first.
     KeyTaken,
-    /// The stream already existed.
+    /// One of the streams already existed.
     VersionTaken,
 }
 
-/// Starts the stream of complaint `id` with `events`, outside any transaction, in one
-/// statement: the answer kept under its key (if any), the events and their outbox rows
-/// commit together or not at all. One round trip where a transaction takes five (BEGIN, key,
-/// append, outbox, COMMIT), for the command most sent. The statement takes its ROW EXCLUSIVE
-/// lock on `complaint_events` when it starts, before a row gives it a transaction id, as
-/// [`begin`] does for a transaction.
-pub async fn start(
-    pool: &PgPool,
-    id: Uuid,
-    events: &[Envelope],
-    answer: Option<Answer<'_>>,
-) -> Result<Started, sqlx::Error> {
-    let mut query = QueryBuilder::new("WITH ");
-    if let Some(answer) = answer {
-        query.push("answered AS (");
-        idempotency::push_insert(&mut query, answer);
-        query.push("), ");
-    }
-    query.push("inserted AS (");
-    push_insert(&mut query, id, events)?;
+/// Starts the streams of new complaints, outside any transaction, in one statement: the
+/// answers kept under their keys, the events and their outbox rows commit together or not at
+/// all. One round trip where a transaction takes five (BEGIN, key, append, outbox, COMMIT),
+/// for the command most sent, and one commit for as many creates as `store::group_commit`
+/// brings together. The statement takes its ROW EXCLUSIVE lock on `complaint_events` when it
+/// starts, before a row gives it a transaction id, as [`begin`] does for a transaction. Its
+/// text does not depend on how many streams it starts (arrays), so it is prepared once.
+pub async fn start(pool: &PgPool, streams: &[NewStream]) -> Result<Started, sqlx::Error> {
+    let mut query = QueryBuilder::new("WITH answered AS (");
+    idempotency::push_insert(&mut query, streams.iter().filter_map(|s| s.answer.as_ref()));
+    query.push("), inserted AS (");
+    push_insert(
+        &mut query,
+        streams
+            .iter()
+            .flat_map(|s| s.events.iter().map(|event| (s.id, event))),
+    )?;
     query.push("), queued AS (");
-    shared::outbox::push_insert(&mut query, events)?;
+    shared::outbox::push_insert(&mut query, streams.iter().flat_map(|s| &s.events))?;
     query.push(format!(
         ") SELECT pg_notify({CHANNEL_SQL}, ''), {}, (SELECT count(*) FROM inserted),
                   (SELECT count(*) FROM queued)",
@@ -126,20 +132,21 @@ pub async fn start(
     }
 }
 
-/// Pushes the `INSERT` of `events` into the stream of `id`, in version order, `RETURNING 1`
-/// per row.
-fn push_insert(
+/// Pushes the `INSERT` of `events`, each into the stream of the complaint it is paired with,
+/// in the order given (each stream's in version order), `RETURNING 1` per row.
+fn push_insert<'e>(
     query: &mut QueryBuilder<'_, Postgres>,
-    id: Uuid,
-    events: &[Envelope],
+    events: impl IntoIterator<Item = (Uuid, &'e Envelope)>,
 ) -> Result<(), sqlx::Error> {
-    let mut versions = Vec::with_capacity(events.len());
-    let mut event_ids = Vec::with_capacity(events.len());
-    let mut types = Vec::with_capacity(events.len());
-    let mut data = Vec::with_capacity(events.len());
-    let mut metadata = Vec::with_capacity(events.len());
-    let mut recorded_at = Vec::with_capacity(events.len());
-    for event in events {
+    let mut ids = vec![];
+    let mut versions = vec![];
+    let mut event_ids = vec![];
+    let mut types = vec![];
+    let mut data = vec![];
+    let mut metadata = vec![];
+    let mut recorded_at = vec![];
+    for (id, event) in events {
+        ids.push(id);
         versions.push(event.metadata.version);
         event_ids.push(event.event_id);
         types.push(event.event_type.clone());
@@ -153,10 +160,11 @@ fn push_insert(
         .push(
             "INSERT INTO complaint_events
                  (aggregate_id, version, event_id, event_type, data, metadata, recorded_at)
-             SELECT ",
+             SELECT aggregate_id, version, event_id, event_type, data, metadata, recorded_at
+             FROM UNNEST(",
         )
-        .push_bind(id)
-        .push(", version, event_id, event_type, data, metadata, recorded_at FROM UNNEST(")
+        .push_bind(ids)
+        .push("::uuid[], ")
         .push_bind(versions)
         .push("::bigint[], ")
         .push_bind(event_ids)
@@ -169,9 +177,9 @@ fn push_insert(
         .push("::jsonb[], ")
         .push_bind(recorded_at)
         .push(
-            "::timestamptz[])
-                  AS t(version, event_id, event_type, data, metadata, recorded_at)
-             ORDER BY version RETURNING 1",
+            "::timestamptz[]) WITH ORDINALITY
+                  AS t(aggregate_id, version, event_id, event_type, data, metadata, recorded_at, n)
+             ORDER BY n RETURNING 1",
         );
     Ok(())
 }

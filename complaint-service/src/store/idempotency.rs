@@ -20,9 +20,10 @@ pub async fn find(pool: &PgPool, key: &str) -> Result<Option<StoredAnswer>, sqlx
 }
 
 /// An answer to keep under its key.
-pub struct Answer<'a> {
-    pub key: &'a str,
-    pub request: &'a Value,
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub key: String,
+    pub request: Value,
     pub status: u16,
     pub response: Value,
 }
@@ -30,9 +31,9 @@ pub struct Answer<'a> {
 /// Records the answer inside the caller's transaction; `false` if another request with the
 /// same key committed first (the insert waits for it). The transaction is then aborted: the
 /// caller rolls it back.
-pub async fn record(conn: &mut PgConnection, answer: Answer<'_>) -> Result<bool, sqlx::Error> {
+pub async fn record(conn: &mut PgConnection, answer: &Answer) -> Result<bool, sqlx::Error> {
     let mut query = QueryBuilder::new("");
-    push_insert(&mut query, answer);
+    push_insert(&mut query, [answer]);
     match query.build().execute(conn).await {
         Ok(_) => Ok(true),
         Err(error) if is_taken(&error) => Ok(false),
@@ -40,20 +41,33 @@ pub async fn record(conn: &mut PgConnection, answer: Answer<'_>) -> Result<bool,
     }
 }
 
-/// Pushes the `INSERT` of `answer`, for [`record`] or as a CTE of a larger statement (a
-/// create: see `store::events::start`). A plain insert, so that in a statement of several
-/// writes a key already taken fails them all ([`is_taken`]).
-pub fn push_insert<'a>(query: &mut QueryBuilder<'a, Postgres>, answer: Answer<'a>) {
+/// Pushes the `INSERT` of `answers`, for [`record`] or as a CTE of a larger statement (creates:
+/// see `store::events::start`). A plain insert, so that in a statement of several writes a
+/// key already taken fails them all ([`is_taken`]).
+pub fn push_insert<'a>(
+    query: &mut QueryBuilder<'_, Postgres>,
+    answers: impl IntoIterator<Item = &'a Answer>,
+) {
+    let (mut keys, mut requests, mut statuses, mut responses) = (vec![], vec![], vec![], vec![]);
+    for answer in answers {
+        keys.push(answer.key.clone());
+        requests.push(answer.request.clone());
+        statuses.push(i16::try_from(answer.status).unwrap_or(i16::MAX));
+        responses.push(answer.response.clone());
+    }
     query
-        .push("INSERT INTO idempotency_keys (key, request, status, response) VALUES (")
-        .push_bind(answer.key)
-        .push(", ")
-        .push_bind(answer.request)
-        .push(", ")
-        .push_bind(i16::try_from(answer.status).unwrap_or(i16::MAX))
-        .push(", ")
-        .push_bind(answer.response)
-        .push(")");
+        .push(
+            "INSERT INTO idempotency_keys (key, request, status, response)
+             SELECT * FROM UNNEST(",
+        )
+        .push_bind(keys)
+        .push("::text[], ")
+        .push_bind(requests)
+        .push("::jsonb[], ")
+        .push_bind(statuses)
+        .push("::smallint[], ")
+        .push_bind(responses)
+        .push("::jsonb[])");
 }
 
 /// The error of a statement that found its key taken.

@@ -2,6 +2,7 @@
 //! (write side), the projector's tables and the queries over them (read side).
 
 pub mod events;
+pub mod group_commit;
 pub mod idempotency;
 pub mod projection;
 pub mod shadow;

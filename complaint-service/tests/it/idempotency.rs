@@ -59,3 +59,35 @@ async fn concurrent_retries_with_one_key_create_one_complaint() {
     assert_eq!(events, 1, "one complaint, one event");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_creates_each_sent_twice_create_each_complaint_once() {
+    let app = spawn_app().await;
+    let keys: Vec<String> = (0..15).map(|n| format!("pair-{n}")).collect();
+    // Both copies of every create at once: many share a statement (the group commit), where
+    // the second copy of a key makes the statement fail and each is written again alone.
+    let headers: Vec<[(&str, &str); 1]> = keys
+        .iter()
+        .map(|key| [("idempotency-key", key.as_str())])
+        .collect();
+    let sent = headers
+        .iter()
+        .enumerate()
+        .flat_map(|(n, header)| [(n, header), (n, header)])
+        .map(|(n, header)| app.create_with(new_complaint(n), header));
+    let replies = join_all(sent).await;
+    for pair in replies.chunks(2) {
+        for reply in pair {
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        }
+        assert_eq!(pair[0].id(), pair[1].id(), "one complaint per key");
+        let replayed = pair
+            .iter()
+            .filter(|reply| reply.header("idempotent-replayed") == Some("true"))
+            .count();
+        assert_eq!(replayed, 1, "one answer is the first, the other its replay");
+    }
+    app.settled().await;
+    assert_eq!(app.ids("").await.len(), keys.len());
+    app.stop().await;
+}

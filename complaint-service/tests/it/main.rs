@@ -4,6 +4,7 @@
 mod authorization;
 mod command_messages;
 mod concurrency;
+mod group_commit;
 mod harness;
 mod idempotency;
 mod lifecycle;

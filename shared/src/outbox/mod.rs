@@ -68,16 +68,16 @@ pub async fn enqueue(tx: &mut PgConnection, events: &[Envelope]) -> Result<(), s
 /// a data-modifying CTE for a statement that writes other tables too (a create writes its
 /// events, its answer and their outbox rows in one statement). That statement selects
 /// [`NOTIFY_SQL`] to wake the relay.
-pub fn push_insert(
+pub fn push_insert<'e>(
     query: &mut QueryBuilder<'_, Postgres>,
-    events: &[Envelope],
+    events: impl IntoIterator<Item = &'e Envelope>,
 ) -> Result<(), sqlx::Error> {
-    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
-    let bodies: Vec<serde_json::Value> = events
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut ids: Vec<uuid::Uuid> = vec![];
+    let mut bodies: Vec<serde_json::Value> = vec![];
+    for event in events {
+        ids.push(event.event_id);
+        bodies.push(serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?);
+    }
     query
         .push(
             "INSERT INTO outbox (event_id, envelope)
