@@ -26,7 +26,9 @@
 //! A counter document reserved per batch (`$inc` by the batch size) would leave holes for
 //! every duplicate and every crash between the reservation and the insert, and with
 //! `unordered` inserts a reader could see position 10 before 9 is written. Deriving the next
-//! position from the data avoids both without transactions, which the stand-in lacks.
+//! position from the data avoids both without transactions, which the stand-in does not
+//! isolate: a reader sees a transaction's documents before it commits (BENCHMARKS.md, fifth
+//! session on issue 11).
 //!
 //! Within one instance the appender is behind a mutex, so its partitions' batches append one
 //! after the other; several instances (partitioned ingestion, ARCHITECTURE.md "Scaling") each
