@@ -123,3 +123,27 @@ fn copy_of(error: &sqlx::Error) -> sqlx::Error {
         sqlx::Error::Protocol(message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::copy_of;
+    use shared::postgres::is_unavailable;
+
+    #[test]
+    fn the_others_of_a_group_get_the_same_kind_of_failure() {
+        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        for unavailable in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(broken),
+        ] {
+            let copy = copy_of(&unavailable);
+            assert!(is_unavailable(&copy), "{unavailable} stays unavailability");
+            assert!(copy.to_string().contains(&unavailable.to_string()));
+        }
+        let bug = sqlx::Error::ColumnNotFound("answer".into());
+        let copy = copy_of(&bug);
+        assert!(!is_unavailable(&copy), "{bug} stays an internal error");
+        assert!(copy.to_string().contains("answer"));
+    }
+}
