@@ -400,7 +400,8 @@ impl CommandService {
 
     /// Loads complaint `id` (unless `command` creates it), decides, and records what was
     /// decided. A create by a caller reads nothing, so it needs no transaction: it is recorded
-    /// in one statement ([`events::start`]). The other commands run in one transaction.
+    /// in one statement, shared with the creates waiting with it ([`GroupCommit`]). The other
+    /// commands run in one transaction.
     async fn run(
         &self,
         id: Uuid,
