@@ -39,7 +39,7 @@ impl Assemble for Config {
                 .background({
                     let (pool, relay) = (pool.clone(), self.relay);
                     move |broker, background| {
-                        shared::postgres::keep_statistics(pool.clone(), background);
+                        shared::postgres::keep_tables(pool.clone(), background);
                         Relay::spawn(pool, broker.publisher(), relay, background)
                     }
                 })

@@ -72,7 +72,7 @@ impl Assemble for Config {
                 .background({
                     let pool = pool.clone();
                     move |broker, background| {
-                        shared::postgres::keep_statistics(pool.clone(), background);
+                        shared::postgres::keep_tables(pool.clone(), background);
                         Relay::spawn(pool.clone(), broker.publisher(), relay, background);
                         Projector::spawn(pool.clone(), projection, signals, background);
                         housekeeping::spawn(pool, retention, background);

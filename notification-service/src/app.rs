@@ -60,7 +60,7 @@ impl Assemble for Config {
                             delivery,
                             background,
                         );
-                        shared::postgres::keep_statistics(pool.clone(), background);
+                        shared::postgres::keep_tables(pool.clone(), background);
                         Relay::spawn(pool, broker.publisher(), relay, background);
                     }
                 })

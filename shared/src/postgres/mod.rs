@@ -5,13 +5,13 @@
 //! shared code needs.
 
 mod schema;
-mod statistics;
 mod unavailable;
+mod upkeep;
 mod wakeups;
 
 pub use schema::{require_columns, SchemaError};
-pub use statistics::keep_statistics;
 pub use unavailable::is_unavailable;
+pub use upkeep::keep_tables;
 pub use wakeups::Wakeups;
 
 use serde::{Deserialize, Serialize};
@@ -94,7 +94,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .connect_with(options.options([
             ("search_path", settings.schema.as_str()),
             ("statement_timeout", statement_timeout.as_str()),
-            // Plans are cached as PostgreSQL does by default; see `statistics` for how they
+            // Plans are cached as PostgreSQL does by default; see `upkeep` for how they
             // follow the tables' growth where autovacuum is off.
         ]))
         .await

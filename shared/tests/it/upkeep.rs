@@ -1,0 +1,122 @@
+//! Where autovacuum is off (this project's CI machine) each service does its work on its own
+//! tables: it analyzes them, so a generic plan made while a table was nearly empty (a
+//! sequential scan) is made again once the table has grown, and it vacuums them, so the rows
+//! its updates leave dead do not pile up. Where autovacuum runs, the task ends at once. The
+//! effect is measured by `make bench-pipeline` (sequential scans per table).
+
+use shared::{lifecycle::Background, postgres, test_support};
+use sqlx::PgPool;
+use std::time::Duration;
+
+#[tokio::test]
+async fn where_autovacuum_is_off_the_schema_s_tables_are_analyzed() {
+    let pool = table_of_1000_rows().await;
+    let rows_known = || async {
+        sqlx::query_scalar::<_, f32>("SELECT reltuples FROM pg_class WHERE oid = 'grown'::regclass")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert!(rows_known().await < 1.0, "not analyzed yet");
+    reported(&pool, "n_mod_since_analyze", 1000).await;
+
+    keep_tables_until(&pool, || async { rows_known().await >= 1000.0 }).await;
+}
+
+#[tokio::test]
+async fn where_autovacuum_is_off_the_rows_updates_leave_dead_are_vacuumed() {
+    let pool = table_of_1000_rows().await;
+    sqlx::query("ALTER TABLE grown ADD COLUMN seen boolean NOT NULL DEFAULT false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE grown SET seen = true")
+        .execute(&pool)
+        .await
+        .unwrap();
+    reported(&pool, "n_dead_tup", 1000).await;
+
+    let dead = || async { counter(&pool, "n_dead_tup").await };
+    if keep_tables_until(&pool, || async { dead().await == 0 }).await {
+        let vacuumed: bool = sqlx::query_scalar(
+            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relid = 'grown'::regclass",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(vacuumed, "the dead rows went, but not by a VACUUM");
+    }
+}
+
+/// A fresh schema holding `grown`: 1,000 rows, never analyzed nor vacuumed.
+async fn table_of_1000_rows() -> PgPool {
+    let pool = postgres::connect(&test_support::database()).await.unwrap();
+    sqlx::query("CREATE TABLE grown (id int PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO grown SELECT generate_series(1, 1000)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
+async fn counter(pool: &PgPool, column: &str) -> i64 {
+    let statement =
+        format!("SELECT {column} FROM pg_stat_user_tables WHERE relid = 'grown'::regclass");
+    sqlx::query_scalar(&statement)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// The rules read the activity statistics, which a backend reports within a second or so.
+async fn reported(pool: &PgPool, column: &str, at_least: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while counter(pool, column).await < at_least {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{column} never reached {at_least}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn autovacuum_on(pool: &PgPool) -> bool {
+    sqlx::query_scalar("SELECT current_setting('autovacuum')::boolean")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Starts the upkeep and waits for `done` where autovacuum is off (and says so); where it
+/// runs, checks that the task ends without a word (PostgreSQL's own daemon does the work, when
+/// it likes).
+async fn keep_tables_until<F, Fut>(pool: &PgPool, done: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let background = Background::new();
+    postgres::keep_tables(pool.clone(), &background);
+    if autovacuum_on(pool).await {
+        background.tracker.close();
+        tokio::time::timeout(Duration::from_secs(10), background.tracker.wait())
+            .await
+            .expect("the task ends at once where autovacuum runs");
+        return false;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the upkeep did not do its work within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    background.shutdown.cancel();
+    background.tracker.close();
+    background.tracker.wait().await;
+    true
+}
