@@ -10,7 +10,8 @@
 # - complaint-service's event log, outbox, views and timeline, and notification-service's
 #   complaints, notifications and outbox get copies of the rows they already hold, under new
 #   ids, until they hold about EVENTS rows. The copies of events are appended like new ones,
-#   so the projector folds them into views as it would live events.
+#   so the projector folds them into views as it would live events. (An outbox holds
+#   published rows only where a relay retention keeps them: by default it copies none.)
 # The copies are synthetic history: they only make the tables and indexes as large as a
 # long-running suite's. Run a benchmark first, so that there are rows to copy.
 set -euo pipefail

@@ -38,6 +38,8 @@ pub async fn spawn_app() -> TestApp {
     };
     config.database = test_support::database();
     config.relay.poll_interval = Duration::from_millis(200);
+    // Published rows are kept, so a test counts the announcements a batch enqueued.
+    config.relay.retention = Duration::from_secs(3600);
     config.audit.verify_page_size = 3; // several pages even for a short chain
 
     let app = App::build(config.clone()).await.expect("the app builds");

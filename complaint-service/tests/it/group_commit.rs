@@ -14,9 +14,14 @@ use shared::event::Envelope;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// An app whose projector stays out of the way: these events are not complaints.
+/// An app whose projector stays out of the way (these events are not complaints) and whose
+/// relay keeps the rows it published, so a test counts what a statement wrote.
 async fn app() -> (TestApp, PgPool) {
-    let app = spawn_app_with(|config| config.projection.enabled = false).await;
+    let app = spawn_app_with(|config| {
+        config.projection.enabled = false;
+        config.relay.retention = std::time::Duration::from_secs(3600);
+    })
+    .await;
     let pool = app.pool().await;
     (app, pool)
 }

@@ -1,5 +1,14 @@
 //! The relay: wakes on the outbox's NOTIFY (with a slow poll as a safety net), takes the oldest
-//! unpublished rows under the relay lock, publishes them in order with confirms, marks them.
+//! unpublished rows under the relay lock, publishes them in order with confirms, then deletes
+//! them (or marks them published, to keep them for a retention).
+//!
+//! Deleted by default: a published row is of no further use (the event lives on in the
+//! service's own tables, the event store and the audit trail), and keeping it cost more than
+//! writing it. Marking a row is an UPDATE, which writes the row (its envelope included) again
+//! and leaves the old version dead; kept a week, the outboxes grew by two row versions per
+//! event, and vacuuming them was the costliest statement of a 200 complaints/s soak (0.35 ms of
+//! PostgreSQL per complaint, BENCHMARKS.md, sixth session on issue 11). A DELETE writes no new
+//! version, and the table holds only what is on its way out.
 
 use super::CHANNEL_SQL;
 use crate::{
@@ -27,7 +36,8 @@ pub struct RelaySettings {
     /// and the consumers downstream get them in larger batches too.
     #[serde(with = "crate::config::millis")]
     pub gather: Duration,
-    /// Published rows are deleted after this long.
+    /// How long published rows are kept, marked `published_at`; zero (the default): deleted
+    /// as soon as they are published.
     #[serde(with = "crate::config::millis")]
     pub retention: Duration,
 }
@@ -39,7 +49,7 @@ impl Default for RelaySettings {
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
             gather: Duration::from_millis(20),
-            retention: Duration::from_secs(7 * 24 * 3600),
+            retention: Duration::ZERO,
         }
     }
 }
@@ -48,7 +58,8 @@ pub struct Relay {
     pool: PgPool,
     publisher: Publisher,
     settings: RelaySettings,
-    /// When published rows older than the retention are next deleted.
+    /// When published rows older than the retention are next deleted (with no retention, those
+    /// an earlier version kept).
     cleanup_at: Instant,
 }
 
@@ -123,7 +134,12 @@ impl Relay {
             }
         }
         self.publisher.publish_all(&envelopes).await?;
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE position = ANY($1)")
+        let published = if self.settings.retention.is_zero() {
+            "DELETE FROM outbox WHERE position = ANY($1)"
+        } else {
+            "UPDATE outbox SET published_at = now() WHERE position = ANY($1)"
+        };
+        sqlx::query(published)
             .bind(&positions)
             .execute(&mut *tx)
             .await?;

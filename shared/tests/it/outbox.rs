@@ -1,5 +1,6 @@
 //! The outbox against real PostgreSQL and RabbitMQ: events committed with a state change are
-//! published in order, once, by however many relays run; rolled-back ones never are.
+//! published in order, once, by however many relays run; rolled-back ones never are; published
+//! rows leave the outbox, unless a retention keeps them.
 
 use chrono::Utc;
 use serde_json::json;
@@ -158,4 +159,40 @@ async fn events_committed_while_the_broker_is_away_are_published_when_it_returns
     ids.dedup();
     assert_eq!(ids, events.iter().map(|e| e.event_id).collect::<Vec<_>>());
     background.stop(&broker).await;
+}
+
+/// (rows left in the outbox, of which marked published).
+async fn outbox_rows(pool: &PgPool) -> (i64, i64) {
+    sqlx::query_as("SELECT count(*), count(published_at) FROM outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn published_rows_are_deleted_unless_a_retention_keeps_them() {
+    for retention in [Duration::ZERO, Duration::from_secs(3600)] {
+        let (_vhost, broker, background, seen) = consumed().await;
+        let pool = pool().await;
+        let settings = RelaySettings {
+            retention,
+            ..RelaySettings::default()
+        };
+        Relay::spawn(pool.clone(), broker.publisher(), settings, &background);
+        let events: Vec<Envelope> = (1..=5).map(|v| event("c-3", v)).collect();
+        commit(&pool, &events).await;
+
+        eventually("5 events published", WAIT, || async {
+            (seen.ids().len() >= 5).then_some(())
+        })
+        .await;
+        // The relay deletes or marks the rows in the transaction it publishes them from, which
+        // commits just after the broker's confirms.
+        let expected = if retention.is_zero() { (0, 0) } else { (5, 5) };
+        eventually("the rows deleted or marked", WAIT, || async {
+            (outbox_rows(&pool).await == expected).then_some(())
+        })
+        .await;
+        background.stop(&broker).await;
+    }
 }
