@@ -1,6 +1,7 @@
 //! The transactional outbox: a service's state change and the events it publishes commit in
 //! one PostgreSQL transaction; a relay then publishes them to RabbitMQ, in order, with
-//! publisher confirms, and marks them sent only after the broker's confirm.
+//! publisher confirms, and deletes them (or marks them sent, to keep them for a retention) only
+//! after the broker's confirm.
 //!
 //! The `outbox` table is created by each service's own migration:
 //! `outbox (position BIGSERIAL PRIMARY KEY, event_id UUID UNIQUE, envelope JSONB,
@@ -10,7 +11,7 @@
 //! Several instances may run a relay: each batch is taken under a transaction-level advisory
 //! lock, so exactly one relay publishes at a time (order is kept across instances) and a row is
 //! never published by two relays at once. A relay killed between the broker's confirm and the
-//! commit leaves its rows unmarked; they are published again, with the same eventId, which
+//! commit leaves its rows in place; they are published again, with the same eventId, which
 //! consumers dedupe.
 
 mod relay;
