@@ -15,17 +15,18 @@
 //! analyzed every few seconds at 300/s, at up to 0.7 ms of PostgreSQL per complaint with the
 //! default sample (30,000 rows of JSON).
 //!
-//! **Dead rows.** Every outbox row, notification and saga is updated after its insert, which
-//! leaves the old version dead. Without VACUUM nothing reclaims them: after 60,000 complaints
-//! those four tables held as many dead rows as live ones, twice their size, and every scan,
+//! **Dead rows.** Every notification and saga is updated after its insert, and every outbox
+//! row is deleted once published (it was updated, before): each leaves a dead row version.
+//! Without VACUUM nothing reclaims them: after 60,000 complaints the outboxes, notifications
+//! and sagas held as many dead rows as live ones, twice their size, and every scan,
 //! index probe and ANALYZE sample read through them (ANALYZE of an outbox took 1 s, 35 ms
 //! once vacuumed). So there each service also vacuums its tables, by autovacuum's rules: once
 //! dead rows pass a fifth of the table (and 50), or rows inserted since the last VACUUM pass a
 //! fifth (and 1,000), which marks the pages of insert-only tables all-visible for index-only
 //! scans. Each VACUUM costs a pass over the table's indexes; at a fifth of the table between
 //! passes, that cost per row stays the same however large the table grows. Both run at
-//! autovacuum's pace (`vacuum_cost_delay` 2 ms per 200 units of page work): unthrottled, the
-//! first passes over tables of 100,000 rows took every view of a 200/s run seconds behind.
+//! autovacuum's pace (`vacuum_cost_delay` 2 ms per 200 units of page work), so a pass over a
+//! large table spreads its reads and writes instead of taking the disk all at once.
 
 use crate::lifecycle::Background;
 use sqlx::{Connection, PgPool};
