@@ -16,8 +16,9 @@ finds the services and k6. This script:
    acknowledgement saga's `finishedAt`; and, for the complaints created last, when each view
    wrote their last effect, counted from the end of the load (the management API's counts
    in 3 lag by up to its statistics interval, 5 s by default);
-5. prints the lags (p50/p99/max), the backlog, and CPU seconds per complaint per process, and
-   writes them to .run/bench/pipeline-<time>.{md,json}.
+5. prints the lags (p50/p99/max), the backlog, CPU seconds and disk writes per complaint per
+   process, and how much of the window tasks waited on the disk or for a core (pressure stall
+   information), and writes them to .run/bench/pipeline-<time>.{md,json}.
 
 With --smoke it exits non-zero when a sampled complaint is missing from a view (CI).
 Standard library only.
@@ -129,6 +130,31 @@ def cpu_ticks(pid: int) -> int:
     return sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
 
 
+def written_bytes(pid: int) -> int:
+    """Bytes the process caused to be written to storage (/proc/<pid>/io `write_bytes`; the
+    writes of processes that ended are not counted, unlike their CPU)."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def stalled_us() -> dict[str, int]:
+    """Microseconds since boot in which some task waited on the disk (`io`) or for a core
+    (`cpu`), from the kernel's pressure stall information; empty where the kernel has none."""
+    stalled = {}
+    for resource in ("io", "cpu"):
+        try:
+            some = Path(f"/proc/pressure/{resource}").read_text().splitlines()[0]
+            stalled[resource] = int(some.rsplit("total=", 1)[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return stalled
+
+
 class Groups:
     """The processes of the suite, by the name the report gives them."""
 
@@ -156,9 +182,13 @@ class Groups:
         """name -> pid -> CPU ticks so far."""
         return {name: {pid: cpu_ticks(pid) for pid in pids} for name, pids in self.members().items()}
 
+    def written(self) -> dict[str, dict[int, int]]:
+        """name -> pid -> bytes written to storage so far."""
+        return {name: {pid: written_bytes(pid) for pid in pids} for name, pids in self.members().items()}
+
 
 def cpu_used(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]) -> dict[str, int | None]:
-    """Ticks each group used between two snapshots, process by process: a process started
+    """Ticks (or bytes) each group used between two snapshots, process by process: a process started
     meanwhile counts from zero, one that ended counts through its parent's children time (a
     PostgreSQL backend through the postmaster). A group none of whose processes lived through
     the window was restarted: None (unknown)."""
@@ -478,6 +508,7 @@ def main() -> int:
     scans_before = table_scans(schemas)
     statements_before = statement_counters()
     cpu_before, machine_before = groups.snapshot(), machine_busy_ticks()
+    written_before, stalled_before = groups.written(), stalled_us()
     children_before = os.times()
     say(f"{args.rate} creates/s for {args.seconds} s, {args.lifecycle_share:.0%} through the lifecycle (k6 log: {summary_file.with_suffix('.log')})")
     started = time.time()
@@ -507,6 +538,7 @@ def main() -> int:
         backlog_after_5s = management.queues()
     window_end = time.time()
     cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
+    written_after, stalled_after = groups.written(), stalled_us()
     scans_after = table_scans(schemas)
     statements_after = statement_counters()
     load_after = Path("/proc/loadavg").read_text().split()[:3]
@@ -589,6 +621,14 @@ def main() -> int:
             name: None if ticks is None else ticks / CLOCK_TICKS * 1000 / len(created)
             for name, ticks in cpu_used(cpu_before, cpu_after).items()
         },
+        "writtenPerComplaintKb": {
+            name: None if written is None else written / 1024 / len(created)
+            for name, written in cpu_used(written_before, written_after).items()
+        },
+        "stalledShare": {
+            resource: (stalled_after[resource] - stalled_before[resource]) / 1e6 / max(1e-9, window)
+            for resource in stalled_after if resource in stalled_before
+        },
         "loadGeneratorCpuPerComplaintMs": (
             (children_after.children_user + children_after.children_system
              - children_before.children_user - children_before.children_system) * 1000 / len(created)),
@@ -654,16 +694,24 @@ def render(r: dict) -> str:
         lines.append("5 s after: " + ", ".join(f"`{q}` {n}" for q, n in sorted(busy.items())))
     if parked:
         lines.append("Left in retry/dead-letter queues: " + ", ".join(f"`{q}` {n}" for q, n in sorted(parked.items())))
-    lines += ["", "| process | CPU ms per complaint |", "|---|---|"]
-    total = 0.0
+    lines += ["", "| process | CPU ms per complaint | disk writes KB per complaint |", "|---|---|---|"]
+    total, total_written = 0.0, 0.0
+    written = r.get("writtenPerComplaintKb", {})
     for name, value in r["cpuPerComplaintMs"].items():
         if value is None:
-            lines.append(f"| {name} | restarted during the run |")
+            lines.append(f"| {name} | restarted during the run | |")
             continue
         total += value
-        lines.append(f"| {name} | {value:.2f} |")
-    lines.append(f"| **sum** | **{total:.2f}** |")
-    lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} |")
+        kb = written.get(name)
+        total_written += kb or 0
+        lines.append(f"| {name} | {value:.2f} | {'' if kb is None else f'{kb:.0f}'} |")
+    lines.append(f"| **sum** | **{total:.2f}** | **{total_written:.0f}** |")
+    lines.append(f"| (k6, the load generator) | {r['loadGeneratorCpuPerComplaintMs']:.2f} | |")
+    stalled = r.get("stalledShare") or {}
+    if stalled:
+        lines += ["", "Waiting over the window (pressure stall information, the whole machine): "
+                  + ", ".join(f"some task waited {'on the disk' if resource == 'io' else 'for a core'} "
+                              f"{share:.0%} of the time" for resource, share in stalled.items()) + "."]
     # Scans of empty tables (migrations, singletons) cost nothing: only those that read rows.
     scanned = dict(sorted(((t, v) for t, v in r["sequentialScans"].items() if v["rowsRead"]),
                           key=lambda item: -item[1]["rowsRead"]))
