@@ -187,18 +187,19 @@ class Groups:
         return {name: {pid: written_bytes(pid) for pid in pids} for name, pids in self.members().items()}
 
 
-def cpu_used(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]) -> dict[str, int | None]:
-    """Ticks (or bytes) each group used between two snapshots, process by process: a process started
-    meanwhile counts from zero, one that ended counts through its parent's children time (a
-    PostgreSQL backend through the postmaster). A group none of whose processes lived through
-    the window was restarted: None (unknown)."""
+def used_between(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]) -> dict[str, int | None]:
+    """What each group used between two snapshots (CPU ticks, bytes written), process by
+    process: a process started meanwhile counts from zero, one that ended counts through its
+    parent's children time where the kernel keeps one (CPU: a PostgreSQL backend through the
+    postmaster). A group none of whose processes lived through the window was restarted:
+    None (unknown)."""
     used: dict[str, int | None] = {}
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name, {}), after.get(name, {})
         if old and new and not set(old) & set(new):
             used[name] = None
             continue
-        used[name] = sum(ticks - old.get(pid, 0) for pid, ticks in new.items())
+        used[name] = sum(amount - old.get(pid, 0) for pid, amount in new.items())
     return used
 
 
@@ -619,11 +620,11 @@ def main() -> int:
         "cpuWindowSeconds": window,
         "cpuPerComplaintMs": {
             name: None if ticks is None else ticks / CLOCK_TICKS * 1000 / len(created)
-            for name, ticks in cpu_used(cpu_before, cpu_after).items()
+            for name, ticks in used_between(cpu_before, cpu_after).items()
         },
         "writtenPerComplaintKb": {
             name: None if written is None else written / 1024 / len(created)
-            for name, written in cpu_used(written_before, written_after).items()
+            for name, written in used_between(written_before, written_after).items()
         },
         "stalledShare": {
             resource: (stalled_after[resource] - stalled_before[resource]) / 1e6 / max(1e-9, window)
