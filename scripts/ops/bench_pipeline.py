@@ -8,20 +8,22 @@ finds the services and k6. This script:
    the port they listen on), PostgreSQL, RabbitMQ, Redis and the MongoDB stand-in;
 2. runs k6/pipeline-load.js: RATE creates/s for SECONDS through the public API, a share of
    them through the whole lifecycle; each created id is logged;
-3. reads the queues' backlog (RabbitMQ management API) when the load stops and 5 s later,
-   then waits until the work queues are empty: the CPU window ends there;
+3. counts the messages waiting in the services' queues when the load stops and 5 s later (AMQP
+   passive declares: the broker counts them when asked), then waits until the work queues are
+   empty, messages held unacknowledged by consumers included (management API): the CPU
+   window ends there;
 4. for a sample of the complaints, reads each view's own write time from the public APIs and
    compares it with the commit time of the event it reflects (the event's `timestamp`):
    event store `storedAt`, audit `recordedAt`, notification `createdAt` and `sentAt`, the
    acknowledgement saga's `finishedAt`; and, for the complaints created last, when each view
    wrote their last effect, counted from the end of the load (the management API's counts
-   in 3 lag by up to its statistics interval, 5 s by default);
+   in 3 lag by up to 5 s: quorum queues refresh them on their tick);
 5. prints the lags (p50/p99/max), the backlog, CPU seconds and disk writes per complaint per
    process, and how much of the window tasks waited on the disk or for a core (pressure stall
    information), and writes them to .run/bench/pipeline-<time>.{md,json}.
 
 With --smoke it exits non-zero when a sampled complaint is missing from a view (CI).
-Standard library only.
+Standard library and pika (scripts/ops/requirements.txt; bench-pipeline.sh installs it).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ import urllib.parse
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+
+import pika
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -230,6 +234,34 @@ class Management:
             say(f"cannot read the queues ({error})")
             return {}
         return {q["name"]: int(q.get("messages") or 0) for q in queues if q["name"].startswith(WORK_QUEUE_PREFIXES)}
+
+
+class Waiting:
+    """Messages waiting in each of the services' queues, counted by the broker when asked (an
+    AMQP passive declare of each queue). The management API's counts of quorum queues are
+    refreshed on the queue's tick, every 5 s: read 5 s after the load stopped, they may still
+    describe the moment it stopped. A declare does not count the messages a consumer holds
+    unacknowledged, which the management API's `messages` does."""
+
+    def __init__(self, amqp_url: str):
+        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        self.channel = self.connection.channel()
+
+    def count(self, names: list[str]) -> dict[str, int]:
+        counts = {}
+        for name in names:
+            try:
+                counts[name] = self.channel.queue_declare(name, passive=True).method.message_count
+            except pika.exceptions.ChannelClosedByBroker:
+                # The queue is gone (a passive declare of a missing queue closes the channel).
+                self.channel = self.connection.channel()
+        return counts
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except pika.exceptions.AMQPError:
+            pass
 
 
 def work_backlog(queues: dict[str, int]) -> int:
@@ -501,6 +533,9 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     ids_file, summary_file = out / f"pipeline-{stamp}.ids", out / f"pipeline-{stamp}.k6.json"
 
+    queue_names = sorted(management.queues())
+    broker = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2f").rsplit("/", 1)[0]
+    amqp_url = f"{broker}/{urllib.parse.quote(urllib.parse.unquote(vhost), safe='')}"
     backlog_before = work_backlog(management.queues())
     if backlog_before:
         say(f"the work queues already hold {backlog_before} messages: the figures include that backlog")
@@ -516,16 +551,19 @@ def main() -> int:
     k6_status = run_k6(args, ids_file, summary_file, urls)
     load_end = time.time()
     children_after = os.times()
-    backlog_at_end = management.queues()
+    # Connected now: an idle connection would miss its heartbeats during the load.
+    waiting = Waiting(amqp_url)
+    backlog_at_end = waiting.count(queue_names)
     backlog_after_5s = None
     drained_at = None
     quiet_since = None
     quiet_polls = 0
     while time.time() - load_end < args.drain_timeout:
-        queues = management.queues()
         now = time.time()
         if backlog_after_5s is None and now >= load_end + 5:
-            backlog_after_5s = queues
+            backlog_after_5s = waiting.count(queue_names)
+        # Held unacknowledged included: the management API's counts.
+        queues = management.queues()
         if queues and work_backlog(queues) == 0:
             quiet_since = quiet_since or now
             quiet_polls += 1
@@ -536,7 +574,8 @@ def main() -> int:
             quiet_since, quiet_polls = None, 0
         time.sleep(0.5)
     if backlog_after_5s is None:
-        backlog_after_5s = management.queues()
+        backlog_after_5s = waiting.count(queue_names)
+    waiting.close()
     window_end = time.time()
     cpu_after, machine_after = groups.snapshot(), machine_busy_ticks()
     written_after, stalled_after = groups.written(), stalled_us()
@@ -681,9 +720,12 @@ def render(r: dict) -> str:
     drained = r["drainedAfterLoad"]
     lines += [
         "",
-        f"Backlog (messages in the services' queues): {work_backlog(r['backlog']['atLoadEnd'])} when the load stopped, "
-        f"{work_backlog(r['backlog']['5sAfter'])} 5 s later; "
-        + (f"empty {drained:.0f} s after the load." if drained is not None else "NOT drained before the timeout."),
+        f"Backlog (messages waiting in the services' queues, counted by the broker): "
+        f"{work_backlog(r['backlog']['atLoadEnd'])} when the load stopped, "
+        f"{work_backlog(r['backlog']['5sAfter'])} 5 s later. "
+        + (f"The queues were empty, unacknowledged messages included, {drained:.0f} s after the load "
+           "(management API, whose counts lag by up to 5 s)."
+           if drained is not None else "The queues were NOT empty before the timeout."),
     ]
     if r.get("caughtUpAfterLoad"):
         lines.append(f"The last write of the last {LAST_COMPLAINTS} complaints' effects, after the load stopped "
