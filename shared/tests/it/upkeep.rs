@@ -5,7 +5,7 @@
 //! effect is measured by `make bench-pipeline` (sequential scans per table).
 
 use shared::{lifecycle::Background, postgres, test_support};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Duration;
 
 #[tokio::test]
@@ -25,16 +25,7 @@ async fn where_autovacuum_is_off_the_schema_s_tables_are_analyzed() {
 
 #[tokio::test]
 async fn where_autovacuum_is_off_the_rows_updates_leave_dead_are_vacuumed() {
-    let pool = table_of_1000_rows().await;
-    sqlx::query("ALTER TABLE grown ADD COLUMN seen boolean NOT NULL DEFAULT false")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE grown SET seen = true")
-        .execute(&pool)
-        .await
-        .unwrap();
-    reported(&pool, "n_dead_tup", 1000).await;
+    let pool = table_with_1000_dead_rows().await;
 
     let dead = || async { counter(&pool, "n_dead_tup").await };
     if keep_tables_until(&pool, || async { dead().await == 0 }).await {
@@ -46,6 +37,72 @@ async fn where_autovacuum_is_off_the_rows_updates_leave_dead_are_vacuumed() {
         .unwrap();
         assert!(vacuumed, "the dead rows went, but not by a VACUUM");
     }
+}
+
+#[tokio::test]
+async fn a_service_vacuums_only_while_no_other_does() {
+    let pool = table_with_1000_dead_rows().await;
+    if autovacuum_on(&pool).await {
+        // PostgreSQL's own daemon shares its pace among its workers; the task ends at once.
+        keep_tables_until(&pool, || async { true }).await;
+        return;
+    }
+    // Another service's pass holds the database's vacuum turn.
+    let mut other = PgConnection::connect(&test_support::database().url)
+        .await
+        .unwrap();
+    sqlx::query(VACUUM_TURN).execute(&mut other).await.unwrap();
+
+    let background = Background::new();
+    postgres::keep_tables(pool.clone(), &background);
+    // The round ran (it analyzed the table), but it did not vacuum while the turn was taken.
+    let analyzed = || async { counter(&pool, "n_mod_since_analyze").await == 0 };
+    wait_for(&analyzed, "the round's ANALYZE").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        counter(&pool, "n_dead_tup").await >= 1000,
+        "vacuumed while another service held the vacuum turn"
+    );
+
+    other.close().await.unwrap();
+    let vacuumed = || async { counter(&pool, "n_dead_tup").await == 0 };
+    wait_for(&vacuumed, "the VACUUM once the turn was free").await;
+    background.shutdown.cancel();
+    background.tracker.close();
+    background.tracker.wait().await;
+}
+
+/// What another service's vacuum holds while it runs (see `shared::postgres::upkeep`).
+const VACUUM_TURN: &str = "SELECT pg_advisory_lock(hashtext('shared::postgres::upkeep vacuum'))";
+
+async fn wait_for<F, Fut>(done: &F, what: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not come within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `grown` (below) after an update of every row: 1,000 dead rows, reported.
+async fn table_with_1000_dead_rows() -> PgPool {
+    let pool = table_of_1000_rows().await;
+    sqlx::query("ALTER TABLE grown ADD COLUMN seen boolean NOT NULL DEFAULT false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE grown SET seen = true")
+        .execute(&pool)
+        .await
+        .unwrap();
+    reported(&pool, "n_dead_tup", 1000).await;
+    pool
 }
 
 /// A fresh schema holding `grown`: 1,000 rows, never analyzed nor vacuumed.
