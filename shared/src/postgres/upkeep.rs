@@ -30,10 +30,10 @@
 //!
 //! **One vacuum at a time.** autovacuum shares that pace among all its workers; services that
 //! each kept their own would not: three passes at once (one per service) wrote three times as
-//! fast, and in a 10-minute soak at 200/s each such minute stood out in every view's lag
-//! (p99 up by half). So a service vacuums only while it holds the database's vacuum turn (an
-//! advisory lock); one that finds it taken waits for it, polling, and ANALYZE, which reads a
-//! small sample, goes on meanwhile.
+//! fast, and in a 10-minute soak at 200/s the minutes where they did stood out in every
+//! view's lag (p99 one and a half to two times the other minutes'). So a service vacuums
+//! only while it holds the database's vacuum turn (an advisory lock); one that finds it
+//! taken waits for it, polling, and ANALYZE, which reads a small sample, goes on meanwhile.
 
 use crate::lifecycle::Background;
 use sqlx::{Connection, PgPool};
