@@ -67,9 +67,7 @@ async fn a_service_vacuums_only_while_no_other_does() {
     other.close().await.unwrap();
     let vacuumed = || async { counter(&pool, "n_dead_tup").await == 0 };
     wait_for(&vacuumed, "the VACUUM once the turn was free").await;
-    background.shutdown.cancel();
-    background.tracker.close();
-    background.tracker.wait().await;
+    stop(background).await;
 }
 
 /// What another service's vacuum holds while it runs (see `shared::postgres::upkeep`).
@@ -164,16 +162,13 @@ where
             .expect("the task ends at once where autovacuum runs");
         return false;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the upkeep did not do its work within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&done, "the upkeep's work").await;
+    stop(background).await;
+    true
+}
+
+async fn stop(background: Background) {
     background.shutdown.cancel();
     background.tracker.close();
     background.tracker.wait().await;
-    true
 }
