@@ -533,10 +533,11 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     ids_file, summary_file = out / f"pipeline-{stamp}.ids", out / f"pipeline-{stamp}.k6.json"
 
-    queue_names = sorted(management.queues())
+    queues_before = management.queues()
+    queue_names = sorted(queues_before)
     broker = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2f").rsplit("/", 1)[0]
     amqp_url = f"{broker}/{urllib.parse.quote(urllib.parse.unquote(vhost), safe='')}"
-    backlog_before = work_backlog(management.queues())
+    backlog_before = work_backlog(queues_before)
     if backlog_before:
         say(f"the work queues already hold {backlog_before} messages: the figures include that backlog")
     load_before = Path("/proc/loadavg").read_text().split()[:3]
