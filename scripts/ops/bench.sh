@@ -5,6 +5,7 @@
 #   scripts/ops/bench.sh                       all three load scripts, default sizes
 #   scripts/ops/bench.sh event-publishing-load one of them
 #   RATE=200 DURATION=60s scripts/ops/bench.sh event-publishing-load
+#   FOLLOW_RATE=0 scripts/ops/bench.sh event-publishing-load   creates only, nothing polled
 #
 # Base URLs: COMPLAINTS_URL, NOTIFICATIONS_URL, AUDIT_URL, EVENTS_URL (default ports
 # 3005-3008). Output: BENCHMARKS.k6.md (BENCH_OUT overrides), raw k6 output and summaries
@@ -36,7 +37,7 @@ export NOTIFICATIONS_URL=${NOTIFICATIONS_URL:-http://127.0.0.1:3006}
 export AUDIT_URL=${AUDIT_URL:-http://127.0.0.1:3007}
 export EVENTS_URL=${EVENTS_URL:-http://127.0.0.1:3008}
 for url in "$COMPLAINTS_URL" "$NOTIFICATIONS_URL" "$AUDIT_URL" "$EVENTS_URL"; do
-  curl -fs -o /dev/null "$url/ready" || die "$url/ready does not answer 200: start the suite first (make up)"
+  curl -fs -m 5 -o /dev/null "$url/ready" || die "$url/ready does not answer 200: start the suite first (make up)"
 done
 
 # Waits (up to 5 minutes) until the services' work queues are empty, so a script does not
@@ -98,7 +99,7 @@ done
     echo "- $url: ${exe#"$ROOT"/}"
   done
   echo
-  echo "Settings: VUS=${VUS:-default} DURATION=${DURATION:-default} RATE=${RATE:-unset} (see each script's header)."
+  echo "Settings: VUS=${VUS:-default} DURATION=${DURATION:-default} RATE=${RATE:-unset} FOLLOW_RATE=${FOLLOW_RATE:-default} (see each script's header)."
   echo "Propagation times are from the command's answer until the event is seen downstream,"
   echo "polled every 100 ms. Locally MongoDB is the nx-27017 stand-in (DESIGN.md), which bounds the event-store figures."
   echo
