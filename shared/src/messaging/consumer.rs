@@ -30,6 +30,7 @@ use crate::event::{
     errors::{self, DeadLetterQueued, ErrorKind, ErrorReport, FailingMessage},
     exchanges, Envelope, EventType, Metadata,
 };
+use crate::http::correlation::CorrelationId;
 use futures_util::{FutureExt, StreamExt};
 use lapin::{
     message::Delivery,
@@ -507,10 +508,17 @@ impl<H: Deliveries> QueueConsumer<H> {
             .message_id()
             .as_ref()
             .map(|id| id.as_str().to_owned());
+        // A body that cannot be read may still have come with its request's id on the
+        // message's properties (the publisher sets both): the alarm keeps it, so it can be
+        // traced back to that request.
         let correlation_id = original
             .as_ref()
             .map(|e| e.metadata.correlation_id.clone())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .or_else(|| {
+                let property = delivery.properties.correlation_id().as_ref();
+                property.map(|id| id.as_str().to_owned())
+            })
+            .unwrap_or_else(|| CorrelationId::generate().0);
         let service = &self.broker.settings().service_name;
         let mut metadata = Metadata::new(service, correlation_id.clone(), chrono::Utc::now());
         metadata.causation_id = original.as_ref().map(|e| e.event_id.to_string());

@@ -35,6 +35,7 @@ struct Recorder {
     behaviour: Behaviour,
     attempts: Arc<Mutex<HashMap<Uuid, Vec<Instant>>>>,
     handled: Arc<Mutex<Vec<Uuid>>>,
+    correlation_ids: Arc<Mutex<Vec<String>>>,
 }
 
 impl Recorder {
@@ -43,11 +44,17 @@ impl Recorder {
             behaviour,
             attempts: Arc::default(),
             handled: Arc::default(),
+            correlation_ids: Arc::default(),
         }
     }
 
     fn handled(&self) -> Vec<Uuid> {
         self.handled.lock().unwrap().clone()
+    }
+
+    /// The correlation ids of the events handled, in the order handled.
+    fn correlation_ids(&self) -> Vec<String> {
+        self.correlation_ids.lock().unwrap().clone()
     }
 
     fn attempts_of(&self, id: Uuid) -> Vec<Instant> {
@@ -89,6 +96,8 @@ impl Handler for Recorder {
             Some(error) => Err(error),
             None => {
                 self.handled.lock().unwrap().push(event.event_id);
+                let correlation_id = event.metadata.correlation_id.clone();
+                self.correlation_ids.lock().unwrap().push(correlation_id);
                 Ok(())
             }
         }
@@ -255,7 +264,9 @@ async fn an_undecodable_message_goes_straight_to_the_dlq_and_raises_an_alarm() {
             exchange: exchanges::COMPLAINTS,
             routing_key: "complaint.created",
             payload: b"{ this is not json",
-            properties: lapin::BasicProperties::default().with_message_id("garbage-1".into()),
+            properties: lapin::BasicProperties::default()
+                .with_message_id("garbage-1".into())
+                .with_correlation_id("request-of-the-garbage".into()),
         }])
         .await
         .unwrap();
@@ -273,6 +284,9 @@ async fn an_undecodable_message_goes_straight_to_the_dlq_and_raises_an_alarm() {
         (!alarms.handled().is_empty()).then_some(())
     })
     .await;
+    // The body could not be read, but the request's id on the message's properties could:
+    // the alarm carries it, so an operator can trace the garbage back to its request.
+    assert_eq!(alarms.correlation_ids(), ["request-of-the-garbage"]);
 
     stop.cancel();
     tracker.close();
