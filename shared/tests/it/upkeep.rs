@@ -11,16 +11,41 @@ use std::time::Duration;
 #[tokio::test]
 async fn where_autovacuum_is_off_the_schema_s_tables_are_analyzed() {
     let pool = table_of_1000_rows().await;
-    let rows_known = || async {
-        sqlx::query_scalar::<_, f32>("SELECT reltuples FROM pg_class WHERE oid = 'grown'::regclass")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
-    assert!(rows_known().await < 1.0, "not analyzed yet");
+    assert!(rows_known(&pool, "grown").await < 1.0, "not analyzed yet");
     reported(&pool, "n_mod_since_analyze", 1000).await;
 
-    keep_tables_until(&pool, || async { rows_known().await >= 1000.0 }).await;
+    let analyzed = || async { rows_known(&pool, "grown").await >= 1000.0 };
+    keep_tables_until(&pool, analyzed).await;
+}
+
+#[tokio::test]
+async fn a_table_that_outgrows_its_statistics_is_analyzed_between_rounds() {
+    // A fresh store: `young` is empty when the service starts; `grown` shows when the
+    // service's first round is done (it analyzes it).
+    let pool = table_of_1000_rows().await;
+    sqlx::query("CREATE TABLE young (id int PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    if autovacuum_on(&pool).await {
+        keep_tables_until(&pool, || async { true }).await;
+        return;
+    }
+    reported(&pool, "n_mod_since_analyze", 1000).await;
+    let background = Background::new();
+    postgres::keep_tables(pool.clone(), &background);
+    let first_round_done = || async { rows_known(&pool, "grown").await >= 1000.0 };
+    wait_for(&first_round_done, "the first round").await;
+
+    // The load starts: the plans made now see an empty table. The next round is 30 s away;
+    // the table is analyzed (and those plans made again) well before.
+    sqlx::query("INSERT INTO young SELECT generate_series(1, 5000)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let analyzed = || async { rows_known(&pool, "young").await >= 5000.0 };
+    wait_for(&analyzed, "the ANALYZE of the outgrown table").await;
+    stop(background).await;
 }
 
 #[tokio::test]
@@ -115,6 +140,15 @@ async fn table_of_1000_rows() -> PgPool {
         .await
         .unwrap();
     pool
+}
+
+/// How many rows the statistics of `table` know (-1 before its first ANALYZE or VACUUM).
+async fn rows_known(pool: &PgPool, table: &str) -> f32 {
+    sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = $1::regclass")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 async fn counter(pool: &PgPool, column: &str) -> i64 {
