@@ -41,6 +41,10 @@ class Fault:
     local: bool
     description: str
     inject: Callable[["Suite", "Ledger"], str]  # returns what it did
+    # The fault can cut the delivery worker off between a mail's send and the commit that
+    # records it: the mail is sent again (at-least-once, notification-service/src/delivery/
+    # worker.rs), and the trial tells that resend apart from a duplicate (views.py).
+    cuts_mail_commit: bool = False
 
 
 # ---- local ------------------------------------------------------------------------------------
@@ -174,9 +178,10 @@ ALL = [
     Fault("rabbitmq-connections-closed", True, "RabbitMQ connections force-closed", close_connections),
     Fault("rabbitmq-app-stopped", False, "the RabbitMQ app stopped for 5 s", stop_rabbitmq_app),
     Fault("audit-service-killed", True, "audit-service SIGKILLed and restarted", kill_service("audit-service")),
-    Fault("notification-service-killed", True, "notification-service SIGKILLed and restarted", kill_service("notification-service")),
+    Fault("notification-service-killed", True, "notification-service SIGKILLed and restarted", kill_service("notification-service"),
+          cuts_mail_commit=True),
     Fault("complaint-service-killed", True, "complaint-service SIGKILLed and restarted", kill_service("complaint-service")),
-    Fault("postgres-restarted", False, "PostgreSQL restarted", restart_postgres),
+    Fault("postgres-restarted", False, "PostgreSQL restarted", restart_postgres, cuts_mail_commit=True),
     Fault("mongo-standin-restarted", False, "the MongoDB stand-in killed and restarted", restart_mongo_standin),
     Fault("duplicate-events", True, "50 stored events published again", publish_duplicates),
 ]

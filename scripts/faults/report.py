@@ -43,6 +43,11 @@ def trial(t: Trial) -> str:
         lines.append(f"  {view:<22}{len(lost):>6}{len(dup):>12}")
         for example in (lost[:EXAMPLES] + dup[:EXAMPLES]):
             lines.append(f"      e.g. {example}")
+    resent = t.findings.resent_mails
+    if resent:
+        lines.append(f"  mails sent again after the fault cut the sender off before it recorded them"
+                     f" (at-least-once): {len(resent)}")
+        lines += [f"      e.g. {example}" for example in resent[:EXAMPLES]]
     lines.append(f"  audit /verify: {'chain intact' if t.audit_chain is None else t.audit_chain}")
     lines.append(f"  client errors: {_counts(t.client_errors) or 'none'}")
     lines.append(f"  dead-letter growth: {_counts(t.dead_letter_growth) or 'none'}")

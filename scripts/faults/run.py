@@ -73,12 +73,14 @@ def run_trial(suite, fault, args, mails) -> "report.Trial":
 
     canary = Canary(suite, mails)
     trial.injected_at = time.monotonic() - started
+    began = time.time()
     try:
         trial.injection = fault.inject(suite, workload.ledger)
     except Exception as error:
         trial.injection_error = f"{type(error).__name__}: {error}"
         traceback.print_exc()
     trial.repaired_after = time.monotonic() - started - trial.injected_at
+    window = (began, time.time()) if fault.cuts_mail_commit else None
     canary.start()
     load.join()
     trial.recovery = canary.wait(args.recovery_timeout)
@@ -88,25 +90,25 @@ def run_trial(suite, fault, args, mails) -> "report.Trial":
     trial.complaints = len(complaints)
     trial.commands = dict(workload.ledger.commands)
     trial.client_errors = dict(workload.ledger.errors)
-    trial.findings, trial.settled_after, trial.check_rounds = settle(suite, complaints, args.settle, mails)
+    trial.findings, trial.settled_after, trial.check_rounds = settle(suite, complaints, args.settle, mails, window)
     trial.audit_chain = verify_audit_chain(suite)
     dlq_after = dead_letter_counts(suite)
     trial.dead_letter_growth = {q: n - dlq_before.get(q, 0) for q, n in dlq_after.items() if n > dlq_before.get(q, 0)}
     return trial
 
 
-def settle(suite, complaints, stall: float, mails) -> tuple[Findings, float, int]:
+def settle(suite, complaints, stall: float, mails, fault_window) -> tuple[Findings, float, int]:
     """Checks every complaint, then again only those still missing something, as long as the
     views make progress: what is still missing after STALL seconds without progress is lost
-    (a slow pipeline is not a lossy one; a stuck one is)."""
+    (a slow pipeline is not a lossy one; a stuck one is). FAULT_WINDOW: see views.check_one."""
     started = last_progress = time.monotonic()
     by_id = {c.id: c for c in complaints}
-    latest = check_all(suite, complaints, mails)
+    latest = check_all(suite, complaints, mails, fault_window)
     rounds = 1
     waiting = [cid for cid, f in latest.items() if f.any_lost]
     while waiting and time.monotonic() - last_progress < stall and time.monotonic() - started < MAX_SETTLE_SECONDS:
         time.sleep(2)
-        latest.update(check_all(suite, [by_id[cid] for cid in waiting], mails))
+        latest.update(check_all(suite, [by_id[cid] for cid in waiting], mails, fault_window))
         rounds += 1
         still = [cid for cid in waiting if latest[cid].any_lost]
         if len(still) < len(waiting):

@@ -6,7 +6,11 @@ complaint's head: the highest version any view knows. Per complaint:
 - audit trail: each of those events once (and, per trial, /verify says the chain is intact);
 - notifications: the acknowledgement once per complaint, and for each assignment the assignee
   and the complainant once each, all SENT;
-- mails: each SENT notification mailed once (the file transport's notifications.jsonl);
+- mails: each SENT notification mailed once (the file transport's notifications.jsonl); a
+  fault that cuts the delivery worker off between a send and its commit may leave one mail
+  sent twice, once before the fault and once after it (at-least-once): that is reported as
+  resent, not as duplicated. Two copies on the same side of the fault, or three, are
+  duplicates;
 - acknowledgement sagas: one per complaint, COMPLETED (assignment sagas: one per assignment);
 - read model: the event store's events at their versions, up to the head; for a sample, the
   status the event store's reconstruction (`/api/events/state`) says.
@@ -16,9 +20,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from client import Failure, call
@@ -36,11 +41,14 @@ VIEWS = ("event store", "audit trail", "notifications", "mails", "ack sagas", "r
 class Findings:
     lost: dict[str, list[str]] = field(default_factory=lambda: {v: [] for v in VIEWS})
     duplicated: dict[str, list[str]] = field(default_factory=lambda: {v: [] for v in VIEWS})
+    # Mails sent again because the fault cut the sender off before it recorded the first send.
+    resent_mails: list[str] = field(default_factory=list)
 
     def add(self, other: "Findings") -> None:
         for view in VIEWS:
             self.lost[view] += other.lost[view]
             self.duplicated[view] += other.duplicated[view]
+        self.resent_mails += other.resent_mails
 
     @property
     def any_lost(self) -> bool:
@@ -51,17 +59,23 @@ class Findings:
         return any(self.duplicated.values())
 
 
+# When the fault was injected and when it was repaired (seconds since the epoch), for a fault
+# that can make the sender mail again what it had sent (Fault.cuts_mail_commit).
+FaultWindow = tuple[float, float]
+
+
 class Mails:
-    """How many mails the file transport wrote per notificationId. The file only grows (and
-    under `make up` holds every run's mails), so each refresh reads just what was appended."""
+    """When the file transport wrote each notificationId's mails (seconds since the epoch). The
+    file only grows (and under `make up` holds every run's mails), so each refresh reads just
+    what was appended."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.counts: Counter = Counter()
+        self.sent: defaultdict[str, list[float]] = defaultdict(list)
         self._offset = 0
         self._lock = threading.Lock()
 
-    def refresh(self) -> Counter | None:
+    def refresh(self) -> dict[str, list[float]] | None:
         """None when there is no mail log (the notifications go out by SMTP)."""
         with self._lock:
             if not self.path.exists():
@@ -73,25 +87,30 @@ class Mails:
             self._offset += len(complete)
             for line in complete.splitlines():
                 try:
-                    self.counts[json.loads(line)["notificationId"]] += 1
+                    mail = json.loads(line)
+                    delivered = datetime.fromisoformat(mail["deliveredAt"]).timestamp()
+                    self.sent[mail["notificationId"]].append(delivered)
                 except (ValueError, KeyError):
                     continue
-            return self.counts
+            return self.sent
 
 
-def check_all(suite: Suite, complaints: list[Tracked], mails: Mails) -> dict[str, Findings]:
+def check_all(suite: Suite, complaints: list[Tracked], mails: Mails,
+              fault: FaultWindow | None = None) -> dict[str, Findings]:
     """Every complaint; the event store's reconstruction only for a sample (see check_one)."""
     mails = mails.refresh()
     every = max(1, len(complaints) // RECONSTRUCTED_SAMPLE)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = pool.map(lambda it: (it[1].id, check_one(suite, it[1], mails, it[0] % every == 0)),
+        results = pool.map(lambda it: (it[1].id, check_one(suite, it[1], mails, it[0] % every == 0, fault)),
                            enumerate(complaints))
         return dict(results)
 
 
-def check_one(suite: Suite, tracked: Tracked, mails: Counter | None, reconstruct: bool = True) -> Findings:
+def check_one(suite: Suite, tracked: Tracked, mails: dict[str, list[float]] | None, reconstruct: bool = True,
+              fault: FaultWindow | None = None) -> Findings:
     """MAILS None: the suite delivers by SMTP, not to a file, and the mails view is skipped.
-    RECONSTRUCT: also compare the read model with the event store's reconstructed state."""
+    RECONSTRUCT: also compare the read model with the event store's reconstructed state.
+    FAULT: the window of a fault that can make the sender mail something again."""
     found = Findings()
     cid = tracked.id
     stream = _paged(f"{suite.events}/api/events/stream/Complaint-{cid}", "events", "nextFromVersion", "fromVersion")
@@ -139,10 +158,13 @@ def check_one(suite: Suite, tracked: Tracked, mails: Counter | None, reconstruct
             found.lost["notifications"].append(f"{cid} {audience} for {event_id}: {sent[0]['status']}")
     for n in notifications if mails is not None else []:
         if n["status"] == "SENT":
-            if mails[n["id"]] == 0:
+            copies = sorted(mails.get(n["id"], []))
+            if not copies:
                 found.lost["mails"].append(f"{cid} notification {n['id']}")
-            elif mails[n["id"]] > 1:
-                found.duplicated["mails"].append(f"{cid} notification {n['id']} x{mails[n['id']]}")
+            elif resent_across(copies, fault):
+                found.resent_mails.append(f"{cid} notification {n['id']}")
+            elif len(copies) > 1:
+                found.duplicated["mails"].append(f"{cid} notification {n['id']} x{len(copies)}")
 
     # sagas
     acks = [s for s in sagas if s["kind"] == "ACKNOWLEDGEMENT"]
@@ -191,6 +213,16 @@ def _get(url: str):
     except Failure:
         return None
     return reply.body if reply.ok else None
+
+
+def resent_across(copies: list[float], fault: FaultWindow | None) -> bool:
+    """Two copies of a mail, the first written before the fault was repaired and the second
+    after it began: the sender was cut off between the first send and its commit and sent it
+    again, as it promises (at-least-once)."""
+    if fault is None or len(copies) != 2:
+        return False
+    began, repaired = fault
+    return copies[0] <= repaired and copies[1] >= began
 
 
 def _paged(url: str, items: str, next_field: str, param: str) -> list:
