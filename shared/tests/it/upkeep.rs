@@ -23,10 +23,7 @@ async fn a_table_that_outgrows_its_statistics_is_analyzed_between_rounds() {
     // A fresh store: `young` is empty when the service starts; `grown` shows when the
     // service's first round is done (it analyzes it).
     let pool = table_of_1000_rows().await;
-    sqlx::query("CREATE TABLE young (id int PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    run(&pool, "CREATE TABLE young (id int PRIMARY KEY)").await;
     if autovacuum_on(&pool).await {
         keep_tables_until(&pool, || async { true }).await;
         return;
@@ -39,10 +36,7 @@ async fn a_table_that_outgrows_its_statistics_is_analyzed_between_rounds() {
 
     // The load starts: the plans made now see an empty table. The next round is 30 s away;
     // the table is analyzed (and those plans made again) well before.
-    sqlx::query("INSERT INTO young SELECT generate_series(1, 5000)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    run(&pool, "INSERT INTO young SELECT generate_series(1, 5000)").await;
     let analyzed = || async { rows_known(&pool, "young").await >= 5000.0 };
     wait_for(&analyzed, "the ANALYZE of the outgrown table").await;
     stop(background).await;
@@ -116,14 +110,12 @@ where
 /// `grown` (below) after an update of every row: 1,000 dead rows, reported.
 async fn table_with_1000_dead_rows() -> PgPool {
     let pool = table_of_1000_rows().await;
-    sqlx::query("ALTER TABLE grown ADD COLUMN seen boolean NOT NULL DEFAULT false")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE grown SET seen = true")
-        .execute(&pool)
-        .await
-        .unwrap();
+    run(
+        &pool,
+        "ALTER TABLE grown ADD COLUMN seen boolean NOT NULL DEFAULT false",
+    )
+    .await;
+    run(&pool, "UPDATE grown SET seen = true").await;
     reported(&pool, "n_dead_tup", 1000).await;
     pool
 }
@@ -131,15 +123,13 @@ async fn table_with_1000_dead_rows() -> PgPool {
 /// A fresh schema holding `grown`: 1,000 rows, never analyzed nor vacuumed.
 async fn table_of_1000_rows() -> PgPool {
     let pool = postgres::connect(&test_support::database()).await.unwrap();
-    sqlx::query("CREATE TABLE grown (id int PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO grown SELECT generate_series(1, 1000)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    run(&pool, "CREATE TABLE grown (id int PRIMARY KEY)").await;
+    run(&pool, "INSERT INTO grown SELECT generate_series(1, 1000)").await;
     pool
+}
+
+async fn run(pool: &PgPool, statement: &str) {
+    sqlx::query(statement).execute(pool).await.unwrap();
 }
 
 /// How many rows the statistics of `table` know (-1 before its first ANALYZE or VACUUM).
